@@ -1,0 +1,41 @@
+"""mlbook: an executable deep-learning textbook whose code runs on numpy, MXNet, PyTorch and
+TensorFlow.
+
+Choose the backend with the environment variable ``MLBOOK_BACKEND`` (numpy by default) or
+:func:`set_backend`; then write code once against these functions::
+
+    import mlbook as mb
+    x = mb.arange(12.0)
+    mb.sum(mb.reshape(x, (3, 4)), axis=0)
+"""
+
+from __future__ import annotations
+
+from . import backends as _backends
+from . import config
+from .autograd import (Tape, grad, is_training, predict_mode, record, stop_gradient,
+                       train_mode, value_and_grad)
+from .config import BACKENDS, seed
+from .ops import *  # noqa: F401,F403 - the neutral tensor API is mlbook's top level
+from .ops import __all__ as _ops_all
+from .random import normal, permutation, randint, shuffle, uniform
+
+__version__ = "0.1.0"
+
+
+def set_backend(name: str) -> str:
+    """Make ``name`` the active backend (aliases allowed: np, mx, pytorch, tf) and return its
+    canonical name.  Raises ``ValueError`` for an unknown name and ``ImportError`` naming the pip
+    extra when the framework is not installed.  Tensors made before keep their old type."""
+    return _backends.set_backend(name)
+
+
+def backend() -> str:
+    """The name of the active backend: ``"numpy"``, ``"mxnet"``, ``"torch"`` or ``"tensorflow"``."""
+    return _backends.name()
+
+
+__all__ = sorted(set(_ops_all) | {
+    "BACKENDS", "Tape", "backend", "config", "grad", "is_training", "normal", "permutation",
+    "predict_mode", "randint", "record", "seed", "set_backend", "shuffle", "stop_gradient",
+    "train_mode", "uniform", "value_and_grad"})

@@ -1,0 +1,135 @@
+"""Gradients on every backend: functional ``grad``/``value_and_grad`` and a ``record()`` tape.
+
+Functional style (as JAX and HIPS autograd)::
+
+    df = mlbook.grad(f)                 # f(x) -> scalar
+    loss, grads = mlbook.value_and_grad(loss_fn)(params)   # params: tensor, list or dict
+
+Tape style, for the autograd chapter (as MXNet's ``record``, TensorFlow's ``GradientTape``)::
+
+    with mlbook.record() as tape:
+        x = tape.watch(x)               # mark x; use the returned tensor from here on
+        y = 2 * mlbook.dot(x, x)
+    tape.gradient(y, x)                 # 4 * x
+
+Each backend maps these to its native machinery: ``attach_grad``/``autograd.record``/``backward``
+(MXNet), ``requires_grad``/``torch.autograd.grad`` (PyTorch), ``GradientTape`` (TensorFlow) and
+HIPS autograd's tracing (numpy).  Python control flow inside the function is fine everywhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Callable, Iterator, Sequence
+
+from . import backends as _backends
+from . import config as _config
+from .backends import _common
+
+__all__ = ["grad", "value_and_grad", "record", "Tape", "stop_gradient", "is_training",
+           "train_mode", "predict_mode"]
+
+is_training = _config.is_training
+train_mode = _config.train_mode
+predict_mode = _config.predict_mode
+
+
+def stop_gradient(x: Any) -> Any:
+    """``x`` cut off from gradient computation (PyTorch's ``detach``): gradients do not flow
+    through the result."""
+    b = _backends.active
+    return b.stop_gradient(b.coerce(x))
+
+
+def _argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for n in nums:
+        if not -nargs <= n < nargs:
+            raise ValueError(f"argnums {n} is out of range for a call with {nargs} arguments")
+    return tuple(n % nargs for n in nums)
+
+
+def value_and_grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0,
+                   has_aux: bool = False) -> Callable[..., Any]:
+    """A function returning ``(fun(*args), gradient)`` (``((value, aux), gradient)`` with
+    ``has_aux``), the gradient of the scalar output with respect to argument ``argnums``.
+
+    The differentiated argument may be a tensor or a (nested) list, tuple or dict of tensors;
+    the gradient has the same structure.  With a tuple ``argnums`` the gradient is a tuple.
+    """
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        b = _backends.current()
+        nums = _argnums(argnums, len(args))
+        leaves, structures = [], []
+        for n in nums:
+            flat, structure = _common.flatten_tree(args[n])
+            flat = [b.coerce(leaf) for leaf in flat]
+            structures.append((n, len(leaves), len(flat), structure))
+            leaves.extend(flat)
+
+        def flat_fun(flat_leaves: list[Any]) -> Any:
+            call = list(args)
+            for n, start, count, structure in structures:
+                call[n] = _common.unflatten_tree(flat_leaves[start:start + count], structure)
+            return fun(*call, **kwargs)
+
+        value, aux, grads = b.value_and_grad(flat_fun, leaves, has_aux)
+        trees = tuple(_common.unflatten_tree(grads[start:start + count], structure)
+                      for _, start, count, structure in structures)
+        g = trees[0] if isinstance(argnums, int) else trees
+        return ((value, aux), g) if has_aux else (value, g)
+
+    wrapped.__name__ = f"value_and_grad({getattr(fun, '__name__', 'f')})"
+    wrapped.__doc__ = fun.__doc__
+    return wrapped
+
+
+def grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0,
+         has_aux: bool = False) -> Callable[..., Any]:
+    """The gradient function of ``fun``: ``grad(f)(x)`` is :math:`\\nabla f(x)`.
+
+    ``fun`` must return a scalar.  See :func:`value_and_grad` for ``argnums`` and ``has_aux``
+    (with ``has_aux`` it returns ``(gradient, aux)``).
+    """
+    vg = value_and_grad(fun, argnums, has_aux)
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        out, g = vg(*args, **kwargs)
+        return (g, out[1]) if has_aux else g
+
+    wrapped.__name__ = f"grad({getattr(fun, '__name__', 'f')})"
+    wrapped.__doc__ = fun.__doc__
+    return wrapped
+
+
+class Tape:
+    """A gradient tape: created by :func:`record`; ``watch`` marks inputs, ``gradient`` reads
+    the gradients after the computation."""
+
+    def __init__(self) -> None:
+        self._impl = _backends.current().Tape()
+
+    def watch(self, x: Any) -> Any:
+        """Mark ``x`` for differentiation and return the tensor to compute with.
+
+        Use the returned tensor (``x = tape.watch(x)``): on numpy it is an autograd box that
+        traces the computation, on PyTorch a new leaf with ``requires_grad``; on MXNet and
+        TensorFlow it is ``x`` itself (``attach_grad()`` / ``tape.watch``).
+        """
+        return self._impl.watch(x)
+
+    def gradient(self, target: Any, sources: Any) -> Any:
+        """Gradient of ``target`` with respect to ``sources`` (a tensor, or a list, tuple or dict
+        of watched tensors).  A non-scalar ``target`` is summed first, as MXNet does."""
+        flat, structure = _common.flatten_tree(sources)
+        return _common.unflatten_tree(self._impl.gradient(target, flat), structure)
+
+
+@contextlib.contextmanager
+def record(train_mode: bool = True) -> Iterator[Tape]:
+    """Record computations for :meth:`Tape.gradient`; turns training mode on inside (as
+    ``mxnet.autograd.record`` does) unless ``train_mode=False``."""
+    tape = Tape()
+    with _config._mode(train_mode), tape._impl:
+        yield tape

@@ -1,0 +1,133 @@
+"""Backend registry and lazy loading.
+
+Each backend is one module in this package (``numpy.py``, ``mxnet.py``, ``torch.py``,
+``tensorflow.py``) defining the same names, listed in :data:`INTERFACE`.  Only these modules
+import a framework.  ``active`` is the module of the current backend; it starts as a proxy that
+imports the backend on first use, so ``import mlbook`` stays cheap and imports one framework.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from types import ModuleType
+from typing import Any
+
+from .. import config
+
+#: Framework each backend needs, as (import name, pip distribution, mlbook extra).
+FRAMEWORKS: dict[str, tuple[str, str, str]] = {
+    "numpy": ("autograd", "autograd", ""),
+    "mxnet": ("mxnet", "mxnet", "mxnet"),
+    "torch": ("torch", "torch", "torch"),
+    "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow"),
+}
+
+#: Names every backend module defines (checked by the tests).
+INTERFACE: tuple[str, ...] = (
+    # identity and conversion
+    "NAME", "is_native", "coerce", "from_numpy", "to_numpy", "dtype_name", "is_floating",
+    "astype", "shape",
+    # creation (arange, eye, linspace are computed by numpy and converted, the same everywhere)
+    "zeros", "ones", "full",
+    # shape
+    "reshape", "transpose", "expand_dims", "squeeze", "concat", "stack", "split", "tile",
+    "repeat", "broadcast_to", "pad",
+    # elementwise
+    "exp", "log", "log1p", "sqrt", "abs", "sign", "sin", "cos", "tanh", "sigmoid", "relu",
+    "floor", "round", "maximum", "minimum", "power", "where", "clip",
+    # reductions
+    "sum", "mean", "max", "min", "prod", "argmax", "argmin", "cumsum",
+    # linear algebra
+    "matmul", "tensordot", "einsum",
+    # comparison and logic
+    "equal", "not_equal", "greater", "greater_equal", "less", "less_equal",
+    "logical_and", "logical_or", "logical_not", "any", "all",
+    # indexing
+    "take", "take_along_axis", "boolean_mask",
+    # autograd
+    "stop_gradient", "value_and_grad", "Tape",
+)
+
+_loaded: dict[str, ModuleType] = {}
+
+
+def is_installed(name: str) -> bool:
+    """Whether the framework behind backend ``name`` can be found (without importing it)."""
+    name = config.canonical_name(name)
+    return importlib.util.find_spec(FRAMEWORKS[name][0]) is not None
+
+
+def load(name: str) -> ModuleType:
+    """Import and return the backend module for ``name``.
+
+    Raises ``ValueError`` for an unknown name and ``ImportError`` naming the pip extra to
+    install when the framework is missing.
+    """
+    name = config.canonical_name(name)
+    if name in _loaded:
+        return _loaded[name]
+    module_name, dist, extra = FRAMEWORKS[name]
+    if importlib.util.find_spec(module_name) is None:
+        hint = (f'pip install "mlbook[{extra}]"' if extra
+                else "pip install mlbook (it depends on autograd)")
+        raise ImportError(f"mlbook backend {name!r} needs the {dist!r} package, which is not "
+                          f"installed; install it with: {hint}")
+    module = importlib.import_module(f"mlbook.backends.{name}")
+    _loaded[name] = module
+    return module
+
+
+class _LazyBackend:
+    """Stands in for the backend module until first use, then replaces itself with it."""
+
+    def __init__(self, name: str) -> None:
+        self.NAME = name
+
+    def __getattr__(self, attr: str) -> Any:
+        global active
+        module = load(self.NAME)
+        if active is self:
+            active = module
+        return getattr(module, attr)
+
+
+#: The active backend module (or a lazy proxy for it).
+active: Any = _LazyBackend(config.backend_from_env())
+
+
+def current() -> ModuleType:
+    """The active backend module, imported if it was not yet."""
+    global active
+    if isinstance(active, _LazyBackend):
+        active = load(active.NAME)
+    return active
+
+
+def set_backend(name: str) -> str:
+    """Switch the active backend (imported now, so a missing framework fails here)."""
+    global active
+    active = load(name)
+    return active.NAME
+
+
+def name() -> str:
+    """Name of the active backend, without importing it."""
+    return active.NAME
+
+
+def backend_of(x: Any) -> str | None:
+    """Which backend a tensor object belongs to, judged by its type's module (no import)."""
+    top = type(x).__module__.split(".", 1)[0]
+    return {"numpy": "numpy", "autograd": "numpy", "torch": "torch", "mxnet": "mxnet",
+            "tensorflow": "tensorflow", "keras": "tensorflow"}.get(top)
+
+
+def foreign_error(x: Any, backend_name: str) -> TypeError:
+    """The error for a tensor of another backend passed to the ``backend_name`` backend."""
+    other = backend_of(x)
+    kind = f"{type(x).__module__}.{type(x).__qualname__}"
+    return TypeError(
+        f"got a {other} tensor ({kind}) but the active mlbook backend is {backend_name!r}; "
+        f"create tensors after choosing the backend, convert with "
+        f"mlbook.array(<numpy array>), or call mlbook.set_backend({other!r})")

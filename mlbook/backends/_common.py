@@ -1,0 +1,134 @@
+"""Helpers shared by the backend modules (no framework imported here)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import config
+
+#: dtype names mlbook knows, the same on every backend.
+DTYPES: tuple[str, ...] = ("bool", "uint8", "int8", "int16", "int32", "int64",
+                           "float16", "float32", "float64")
+
+_PY_SCALARS = (bool, int, float)
+
+
+def dtype_name(dtype: Any) -> str:
+    """Canonical name of a dtype given as a string, numpy dtype, Python type or framework dtype."""
+    if dtype is float:
+        return config.DEFAULT_FLOAT
+    if dtype is int:
+        return config.DEFAULT_INT
+    if dtype is bool:
+        return "bool"
+    if isinstance(dtype, str):
+        name = dtype.strip().lower()
+        name = name.rsplit(".", 1)[-1]          # "torch.float32" -> "float32"
+        name = {"bool_": "bool", "double": "float64", "float": "float32", "half": "float16",
+                "long": "int64", "int": "int64"}.get(name, name)
+    else:
+        name = getattr(dtype, "name", None)
+        if not isinstance(name, str):
+            try:
+                name = np.dtype(dtype).name          # numpy scalar types such as np.float32
+            except TypeError:
+                name = str(dtype)                    # torch.float32 -> "torch.float32"
+        return dtype_name(name)
+    return _check(name)
+
+
+def _check(name: str) -> str:
+    if name not in DTYPES:
+        raise ValueError(f"unknown dtype {name!r}; mlbook dtypes are: {', '.join(DTYPES)}")
+    return name
+
+
+def is_python_scalar(x: Any) -> bool:
+    return isinstance(x, _PY_SCALARS)
+
+
+def host_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """A numpy array of ``data`` following mlbook's dtype rules.
+
+    With ``dtype`` given, that dtype.  Numpy arrays and scalars keep their dtype.  Python data
+    (scalars, nested lists) becomes float32 when it holds floats, int64 for ints, bool for bools.
+    """
+    if dtype is not None:
+        return np.asarray(data, dtype=dtype_name(dtype))
+    if isinstance(data, (np.ndarray, np.generic)):
+        return np.asarray(data)
+    a = np.asarray(data)
+    kind = a.dtype.kind
+    if kind == "f":
+        return a.astype(config.DEFAULT_FLOAT)
+    if kind in "iu":
+        return a.astype(config.DEFAULT_INT)
+    if kind == "b":
+        return a
+    raise TypeError(f"cannot make a tensor from {type(data).__name__} (numpy sees dtype "
+                    f"{a.dtype}); pass numbers, nested lists of numbers or a numpy array")
+
+
+def scalar_dtype(value: Any) -> str:
+    """The dtype a Python scalar becomes on its own."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return config.DEFAULT_INT
+    return config.DEFAULT_FLOAT
+
+
+def norm_axes(axis: Any, ndim: int) -> tuple[int, ...] | None:
+    """``axis`` (None, int or sequence, negatives allowed) as a sorted tuple of non-negative ints."""
+    if axis is None:
+        return None
+    if isinstance(axis, (int, np.integer)):
+        axis = (int(axis),)
+    out = []
+    for a in axis:
+        a = int(a)
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+        out.append(a % max(ndim, 1))
+    return tuple(sorted(set(out)))
+
+
+def split_sizes(n: int, indices_or_sections: int | Sequence[int]) -> list[int]:
+    """numpy.split's argument as a list of piece sizes along an axis of length ``n``."""
+    if isinstance(indices_or_sections, (int, np.integer)):
+        k = int(indices_or_sections)
+        if k <= 0 or n % k:
+            raise ValueError(f"cannot split an axis of length {n} into {k} equal parts")
+        return [n // k] * k
+    bounds = [0] + [min(max(int(i), 0), n) for i in indices_or_sections] + [n]
+    return [max(b - a, 0) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def flatten_tree(tree: Any) -> tuple[list[Any], Any]:
+    """Flatten nested lists, tuples and dicts into (leaves, structure)."""
+    if isinstance(tree, dict):
+        keys = list(tree)
+        parts = [flatten_tree(tree[k]) for k in keys]
+        return [leaf for p in parts for leaf in p[0]], ("dict", keys, [p[1] for p in parts])
+    if isinstance(tree, (list, tuple)):
+        parts = [flatten_tree(t) for t in tree]
+        return [leaf for p in parts for leaf in p[0]], (type(tree), None, [p[1] for p in parts])
+    return [tree], None
+
+
+def unflatten_tree(leaves: Sequence[Any], structure: Any) -> Any:
+    """Inverse of :func:`flatten_tree`."""
+    it = iter(leaves)
+
+    def build(s: Any) -> Any:
+        if s is None:
+            return next(it)
+        kind, keys, children = s
+        built = [build(c) for c in children]
+        if kind == "dict":
+            return dict(zip(keys, built))
+        return kind(built) if kind is list else tuple(built)
+
+    return build(structure)

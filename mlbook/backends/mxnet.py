@@ -1,0 +1,265 @@
+"""The MXNet backend: ``mxnet.np.ndarray`` tensors (MXNet's numpy interface), ``mxnet.autograd``.
+
+MXNet 1.9.1 reads ``numpy.bool`` when it is imported; numpy 1.24-1.26 removed that alias, so it
+is restored (as ``numpy.bool_``) before the import.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+if "bool" not in np.__dict__:
+    np.bool = np.bool_  # type: ignore[attr-defined]  # MXNet 1.9.1 needs the old alias
+
+import mxnet as mx  # noqa: E402
+from mxnet import autograd as _ag  # noqa: E402
+from mxnet import np as mnp  # noqa: E402
+from mxnet import npx  # noqa: E402
+
+from . import _common  # noqa: E402
+from . import backend_of, foreign_error  # noqa: E402
+
+npx.set_np()                                      # numpy semantics: 0-d arrays, numpy shapes
+
+NAME = "mxnet"
+_NATIVE = mnp.ndarray
+
+
+# ----------------------------------------------------------------------------- identity, conversion
+def is_native(x: Any) -> bool:
+    return isinstance(x, _NATIVE)
+
+
+def coerce(x: Any) -> mnp.ndarray:
+    if isinstance(x, _NATIVE):
+        return x
+    if isinstance(x, (np.ndarray, np.generic)):
+        return from_numpy(x)
+    if backend_of(x) not in (None, "numpy"):
+        raise foreign_error(x, NAME)
+    return from_numpy(_common.host_array(x))
+
+
+def from_numpy(a: np.ndarray) -> mnp.ndarray:
+    a = np.asarray(a)
+    return mnp.array(a, dtype=a.dtype)
+
+
+def to_numpy(x: mnp.ndarray) -> np.ndarray:
+    return x.asnumpy()
+
+
+def dtype_name(x: mnp.ndarray) -> str:
+    return np.dtype(x.dtype).name
+
+
+def is_floating(x: mnp.ndarray) -> bool:
+    return np.dtype(x.dtype).kind == "f"
+
+
+def astype(x: mnp.ndarray, dtype: str) -> mnp.ndarray:
+    return x.astype(dtype)
+
+
+def shape(x: mnp.ndarray) -> tuple[int, ...]:
+    return tuple(x.shape)
+
+
+# ----------------------------------------------------------------------------- creation
+def zeros(shape: tuple[int, ...], dtype: str) -> mnp.ndarray:
+    return mnp.zeros(shape, dtype=dtype)
+
+
+def ones(shape: tuple[int, ...], dtype: str) -> mnp.ndarray:
+    return mnp.ones(shape, dtype=dtype)
+
+
+def full(shape: tuple[int, ...], value: Any, dtype: str) -> mnp.ndarray:
+    return mnp.full(shape, value, dtype=dtype)
+
+
+# ----------------------------------------------------------------------------- shape
+reshape, expand_dims, broadcast_to, tile = mnp.reshape, mnp.expand_dims, mnp.broadcast_to, mnp.tile
+
+
+def transpose(x: mnp.ndarray, axes: Sequence[int]) -> mnp.ndarray:
+    return mnp.transpose(x, axes=tuple(axes))
+
+
+def squeeze(x: mnp.ndarray, axis: tuple[int, ...] | None) -> mnp.ndarray:
+    return mnp.squeeze(x, axis=axis)
+
+
+def concat(xs: Sequence[mnp.ndarray], axis: int) -> mnp.ndarray:
+    return mnp.concatenate(list(xs), axis=axis)
+
+
+def stack(xs: Sequence[mnp.ndarray], axis: int) -> mnp.ndarray:
+    return mnp.stack(list(xs), axis=axis)
+
+
+def split(x: mnp.ndarray, sizes: list[int], axis: int) -> list[mnp.ndarray]:
+    return list(mnp.split(x, np.cumsum(sizes)[:-1].tolist(), axis=axis))
+
+
+def repeat(x: mnp.ndarray, repeats: int, axis: int | None) -> mnp.ndarray:
+    return mnp.repeat(x, repeats, axis=axis)
+
+
+def pad(x: mnp.ndarray, pad_width: tuple[tuple[int, int], ...], value: float) -> mnp.ndarray:
+    return mnp.pad(x, pad_width, mode="constant", constant_values=value)
+
+
+# ----------------------------------------------------------------------------- elementwise
+exp, log, log1p, sqrt, abs, sign = mnp.exp, mnp.log, mnp.log1p, mnp.sqrt, mnp.abs, mnp.sign
+sin, cos, tanh, floor, round = mnp.sin, mnp.cos, mnp.tanh, mnp.floor, mnp.round
+sigmoid, relu = npx.sigmoid, npx.relu
+maximum, minimum, power, where = mnp.maximum, mnp.minimum, mnp.power, mnp.where
+
+
+def clip(x: mnp.ndarray, lo: Any, hi: Any) -> mnp.ndarray:
+    return mnp.clip(x, lo, hi)
+
+
+# ----------------------------------------------------------------------------- reductions
+def sum(x, axis, keepdims):  # noqa: D103 - documented in mlbook.ops
+    return mnp.sum(x, axis=axis, keepdims=keepdims)
+
+
+def mean(x, axis, keepdims):  # noqa: D103
+    return mnp.mean(x, axis=axis, keepdims=keepdims)
+
+
+def max(x, axis, keepdims):  # noqa: D103
+    return mnp.max(x, axis=axis, keepdims=keepdims)
+
+
+def min(x, axis, keepdims):  # noqa: D103
+    return mnp.min(x, axis=axis, keepdims=keepdims)
+
+
+def prod(x, axis, keepdims):  # noqa: D103
+    return mnp.prod(x, axis=axis, keepdims=keepdims)
+
+
+def any(x, axis, keepdims):  # noqa: D103
+    return mnp.any(x, axis=axis, keepdims=keepdims)
+
+
+def all(x, axis, keepdims):  # noqa: D103
+    return mnp.all(x, axis=axis, keepdims=keepdims)
+
+
+def _arg(fn: Callable[..., mnp.ndarray], x: mnp.ndarray, axis: int | None,
+         keepdims: bool) -> mnp.ndarray:
+    out = fn(x, axis=axis).astype("int64")
+    if keepdims:
+        return out.reshape((1,) * x.ndim) if axis is None else mnp.expand_dims(out, axis)
+    return out
+
+
+def argmax(x, axis, keepdims):  # noqa: D103
+    return _arg(mnp.argmax, x, axis, keepdims)
+
+
+def argmin(x, axis, keepdims):  # noqa: D103
+    return _arg(mnp.argmin, x, axis, keepdims)
+
+
+def cumsum(x: mnp.ndarray, axis: int) -> mnp.ndarray:
+    return mnp.cumsum(x, axis=axis)
+
+
+# ----------------------------------------------------------------------------- linear algebra
+matmul, einsum = mnp.matmul, mnp.einsum
+
+
+def tensordot(a: mnp.ndarray, b: mnp.ndarray, axes: Any) -> mnp.ndarray:
+    return mnp.tensordot(a, b, axes=axes)
+
+
+# ----------------------------------------------------------------------------- comparison, logic
+equal, not_equal, greater, greater_equal = mnp.equal, mnp.not_equal, mnp.greater, mnp.greater_equal
+less, less_equal, logical_not = mnp.less, mnp.less_equal, mnp.logical_not
+
+
+def logical_and(a: mnp.ndarray, b: mnp.ndarray) -> mnp.ndarray:
+    return mnp.bitwise_and(a.astype("bool"), b.astype("bool"))    # no logical_and in mxnet.np
+
+
+def logical_or(a: mnp.ndarray, b: mnp.ndarray) -> mnp.ndarray:
+    return mnp.bitwise_or(a.astype("bool"), b.astype("bool"))
+
+
+# ----------------------------------------------------------------------------- indexing
+def take(x: mnp.ndarray, indices: mnp.ndarray, axis: int) -> mnp.ndarray:
+    return mnp.take(x, indices, axis=axis)
+
+
+def take_along_axis(x: mnp.ndarray, indices: mnp.ndarray, axis: int) -> mnp.ndarray:
+    return mnp.take_along_axis(x, indices, axis)
+
+
+def boolean_mask(x: mnp.ndarray, mask: mnp.ndarray) -> mnp.ndarray:
+    return x[mask]
+
+
+# ----------------------------------------------------------------------------- autograd
+def stop_gradient(x: mnp.ndarray) -> mnp.ndarray:
+    return x.detach()
+
+
+def _backward(y: mnp.ndarray, sources: list[mnp.ndarray], retain: bool) -> list[mnp.ndarray]:
+    try:
+        _ag.backward([y], retain_graph=retain)
+    except mx.base.MXNetError as err:
+        if "not in a computational graph" not in str(err):
+            raise
+        return [mnp.zeros_like(s) for s in sources]       # y does not depend on any source
+    return [s.grad.copy() if s.grad is not None else mnp.zeros_like(s) for s in sources]
+
+
+def value_and_grad(fun: Callable[[list[Any]], Any], leaves: list[mnp.ndarray],
+                   has_aux: bool) -> tuple[Any, Any, list[mnp.ndarray]]:
+    """Evaluate ``fun(leaves)`` and the gradient of its scalar output w.r.t. each leaf."""
+    watched = []
+    for x in leaves:
+        if is_floating(x):
+            x = x.copy()
+            x.attach_grad()
+        watched.append(x)
+    with _ag.record():
+        out = fun(list(watched))
+        aux = None
+        if has_aux:
+            out, aux = out
+        out = coerce(out)
+        if out.size != 1:
+            raise ValueError(f"grad needs a function with a scalar output, got shape "
+                             f"{tuple(out.shape)}; reduce it first, e.g. with mlbook.sum")
+        out = out.reshape(())
+    grads = _backward(out, watched, retain=False)
+    return out.detach(), aux, grads
+
+
+class Tape:
+    """``mxnet.autograd.record()``: watched arrays get ``attach_grad()``."""
+
+    def __enter__(self) -> "Tape":
+        self._context = _ag.record()
+        self._context.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._context.__exit__(*exc)
+
+    def watch(self, x: Any) -> mnp.ndarray:
+        x = coerce(x)
+        with _ag.pause():
+            x.attach_grad()
+        return x
+
+    def gradient(self, y: mnp.ndarray, sources: list[mnp.ndarray]) -> list[mnp.ndarray]:
+        return _backward(coerce(y), sources, retain=True)

@@ -1,0 +1,267 @@
+"""The numpy backend: plain ``numpy.ndarray`` tensors, gradients from HIPS autograd.
+
+Every function goes through ``autograd.numpy`` so that it can be traced; inside a gradient
+computation tensors are autograd ``ArrayBox`` objects wrapping ndarrays.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import autograd.numpy as anp
+import numpy as np
+from autograd.core import VJPNode, add_outgrads, make_vjp
+from autograd.numpy.numpy_boxes import ArrayBox
+from autograd.tracer import getval, isbox, new_box, toposort, trace_stack
+
+from . import _common
+from . import backend_of, foreign_error
+
+NAME = "numpy"
+_NATIVE = (np.ndarray, np.generic, ArrayBox)
+
+
+# ----------------------------------------------------------------------------- identity, conversion
+def is_native(x: Any) -> bool:
+    return isinstance(x, _NATIVE)
+
+
+def coerce(x: Any) -> Any:
+    if isinstance(x, _NATIVE):
+        return x
+    if isinstance(x, (bool, int, float, list, tuple)):
+        return _common.host_array(x)
+    if backend_of(x) not in (None, NAME):
+        raise foreign_error(x, NAME)
+    return _common.host_array(x)
+
+
+def from_numpy(a: np.ndarray) -> np.ndarray:
+    return np.array(a)
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    return np.asarray(getval(x))
+
+
+def dtype_name(x: Any) -> str:
+    return getval(x).dtype.name
+
+
+def is_floating(x: Any) -> bool:
+    return getval(x).dtype.kind == "f"
+
+
+def astype(x: Any, dtype: str) -> Any:
+    return x.astype(dtype)
+
+
+def shape(x: Any) -> tuple[int, ...]:
+    return tuple(anp.shape(x))
+
+
+# ----------------------------------------------------------------------------- creation
+def zeros(shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    return np.zeros(shape, dtype=dtype)
+
+
+def ones(shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    return np.ones(shape, dtype=dtype)
+
+
+def full(shape: tuple[int, ...], value: Any, dtype: str) -> np.ndarray:
+    return np.full(shape, value, dtype=dtype)
+
+
+# ----------------------------------------------------------------------------- shape
+reshape = anp.reshape
+transpose = anp.transpose
+expand_dims = anp.expand_dims
+broadcast_to = anp.broadcast_to
+tile = anp.tile
+
+
+def squeeze(x: Any, axis: tuple[int, ...] | None) -> Any:
+    return anp.squeeze(x, axis=axis)
+
+
+def concat(xs: Sequence[Any], axis: int) -> Any:
+    return anp.concatenate(xs, axis=axis)
+
+
+def stack(xs: Sequence[Any], axis: int) -> Any:
+    return anp.stack(xs, axis=axis)
+
+
+def split(x: Any, sizes: list[int], axis: int) -> list[Any]:
+    return list(anp.split(x, np.cumsum(sizes)[:-1].tolist(), axis=axis))
+
+
+def repeat(x: Any, repeats: int, axis: int | None) -> Any:
+    return anp.repeat(x, repeats, axis=axis)
+
+
+def pad(x: Any, pad_width: tuple[tuple[int, int], ...], value: float) -> Any:
+    return anp.pad(x, pad_width, mode="constant", constant_values=value)
+
+
+# ----------------------------------------------------------------------------- elementwise
+exp, log, log1p, sqrt, abs = anp.exp, anp.log, anp.log1p, anp.sqrt, anp.abs
+sign, sin, cos, tanh, floor, round = anp.sign, anp.sin, anp.cos, anp.tanh, anp.floor, anp.round
+maximum, minimum, power, where = anp.maximum, anp.minimum, anp.power, anp.where
+
+
+def sigmoid(x: Any) -> Any:
+    # 1/(1+exp(-x)) overflows for large negative x; this form is exact and stable.
+    return 0.5 * (anp.tanh(0.5 * x) + 1.0)
+
+
+def relu(x: Any) -> Any:
+    return anp.where(x > 0, x, anp.zeros_like(x))
+
+
+def clip(x: Any, lo: Any, hi: Any) -> Any:
+    return anp.clip(x, lo, hi)
+
+
+# ----------------------------------------------------------------------------- reductions
+def sum(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    return anp.sum(x, axis=axis, keepdims=keepdims)
+
+
+def mean(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    return anp.mean(x, axis=axis, keepdims=keepdims)
+
+
+def max(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    return anp.max(x, axis=axis, keepdims=keepdims)
+
+
+def min(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    return anp.min(x, axis=axis, keepdims=keepdims)
+
+
+def prod(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    return anp.prod(x, axis=axis, keepdims=keepdims)
+
+
+def argmax(x: Any, axis: int | None, keepdims: bool) -> np.ndarray:
+    return np.asarray(np.argmax(getval(x), axis=axis, keepdims=keepdims), dtype="int64")
+
+
+def argmin(x: Any, axis: int | None, keepdims: bool) -> np.ndarray:
+    return np.asarray(np.argmin(getval(x), axis=axis, keepdims=keepdims), dtype="int64")
+
+
+def cumsum(x: Any, axis: int) -> Any:
+    return anp.cumsum(x, axis=axis)
+
+
+def any(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    return anp.any(x, axis=axis, keepdims=keepdims)
+
+
+def all(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    return anp.all(x, axis=axis, keepdims=keepdims)
+
+
+# ----------------------------------------------------------------------------- linear algebra
+matmul, einsum = anp.matmul, anp.einsum
+
+
+def tensordot(a: Any, b: Any, axes: Any) -> Any:
+    return anp.tensordot(a, b, axes=axes)
+
+
+# ----------------------------------------------------------------------------- comparison, logic
+equal, not_equal, greater, greater_equal = anp.equal, anp.not_equal, anp.greater, anp.greater_equal
+less, less_equal = anp.less, anp.less_equal
+logical_and, logical_or, logical_not = anp.logical_and, anp.logical_or, anp.logical_not
+
+
+# ----------------------------------------------------------------------------- indexing
+def take(x: Any, indices: Any, axis: int) -> Any:
+    return x[(slice(None),) * axis + (getval(indices),)]
+
+
+def take_along_axis(x: Any, indices: Any, axis: int) -> Any:
+    idx = np.asarray(getval(indices))
+    grids = list(np.indices(idx.shape, sparse=True))
+    grids[axis] = idx
+    return x[tuple(grids)]
+
+
+def boolean_mask(x: Any, mask: Any) -> Any:
+    return x[np.asarray(getval(mask), dtype=bool)]
+
+
+# ----------------------------------------------------------------------------- autograd
+def stop_gradient(x: Any) -> Any:
+    return np.asarray(getval(x))
+
+
+def _unbox_tree(tree: Any) -> Any:
+    leaves, structure = _common.flatten_tree(tree)
+    return _common.unflatten_tree([getval(leaf) for leaf in leaves], structure)
+
+
+def _cast_like(g: Any, x: Any) -> Any:
+    g = np.asarray(g)
+    return g.astype(x.dtype) if g.dtype != x.dtype else g
+
+
+def value_and_grad(fun: Callable[[list[Any]], Any], leaves: list[Any],
+                   has_aux: bool) -> tuple[Any, Any, list[Any]]:
+    """Evaluate ``fun(leaves)`` and the gradient of its scalar output w.r.t. each leaf."""
+    aux_out: list[Any] = []
+
+    def traced(boxed: list[Any]) -> Any:
+        out = fun(list(boxed))
+        if has_aux:
+            out, aux = out
+            aux_out.append(aux)
+        return out
+
+    vjp, value = make_vjp(traced, list(leaves))
+    value = np.asarray(value)
+    if value.size != 1:
+        raise ValueError(f"grad needs a function with a scalar output, got shape {value.shape}; "
+                         "reduce it first, e.g. with mlbook.sum")
+    grads = vjp(np.ones_like(value))
+    grads = [_cast_like(g, leaf) for g, leaf in zip(grads, leaves)]
+    return value.reshape(()), (_unbox_tree(aux_out[0]) if has_aux else None), grads
+
+
+class Tape:
+    """Records computations on watched tensors (an autograd trace), as ``GradientTape`` does."""
+
+    def __init__(self) -> None:
+        self._trace: int | None = None
+        self._context: Any = None
+
+    def __enter__(self) -> "Tape":
+        self._context = trace_stack.new_trace()
+        self._trace = self._context.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._context.__exit__(*exc)
+
+    def watch(self, x: Any) -> Any:
+        x = np.asarray(getval(coerce(x)))
+        return new_box(x, self._trace, VJPNode.new_root())
+
+    def gradient(self, y: Any, sources: list[Any]) -> list[Any]:
+        if not (isbox(y) and y._trace == self._trace):
+            return [np.zeros_like(getval(s)) for s in sources]
+        wanted = {id(s._node): i for i, s in enumerate(sources) if isbox(s)}
+        grads: list[Any] = [None] * len(sources)
+        outgrads = {y._node: (np.ones_like(getval(y)), False)}
+        for node in toposort(y._node):
+            outgrad = outgrads.pop(node)
+            if id(node) in wanted:
+                grads[wanted[id(node)]] = outgrad[0]
+            for parent, ingrad in zip(node.parents, node.vjp(outgrad[0])):
+                outgrads[parent] = add_outgrads(outgrads.get(parent), ingrad)
+        return [np.zeros_like(getval(s)) if g is None else _cast_like(g, getval(s))
+                for g, s in zip(grads, sources)]

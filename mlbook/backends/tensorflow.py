@@ -1,0 +1,271 @@
+"""The TensorFlow backend: ``tf.Tensor``/``tf.Variable`` tensors, gradients from ``GradientTape``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")      # keep TensorFlow's start-up chatter out
+import tensorflow as tf  # noqa: E402
+import tensorflow.experimental.numpy as tnp  # noqa: E402
+
+from . import _common  # noqa: E402
+from . import backend_of, foreign_error  # noqa: E402
+
+NAME = "tensorflow"
+_DTYPES = {name: tf.as_dtype(name) for name in _common.DTYPES}
+_NATIVE = (tf.Tensor, tf.Variable)
+
+
+# ----------------------------------------------------------------------------- identity, conversion
+def is_native(x: Any) -> bool:
+    return isinstance(x, _NATIVE)
+
+
+def coerce(x: Any) -> tf.Tensor:
+    if isinstance(x, _NATIVE):
+        return x
+    if isinstance(x, (np.ndarray, np.generic)):
+        return tf.convert_to_tensor(x)
+    if backend_of(x) not in (None, "numpy"):
+        raise foreign_error(x, NAME)
+    return tf.convert_to_tensor(_common.host_array(x))
+
+
+def from_numpy(a: np.ndarray) -> tf.Tensor:
+    return tf.convert_to_tensor(a)
+
+
+def to_numpy(x: tf.Tensor) -> np.ndarray:
+    return x.numpy()
+
+
+def dtype_name(x: tf.Tensor) -> str:
+    return x.dtype.name
+
+
+def is_floating(x: tf.Tensor) -> bool:
+    return x.dtype.is_floating
+
+
+def astype(x: tf.Tensor, dtype: str) -> tf.Tensor:
+    return tf.cast(x, _DTYPES[dtype])
+
+
+def shape(x: tf.Tensor) -> tuple[int, ...]:
+    return tuple(x.shape)
+
+
+# ----------------------------------------------------------------------------- creation
+def zeros(shape: tuple[int, ...], dtype: str) -> tf.Tensor:
+    return tf.zeros(shape, dtype=_DTYPES[dtype])
+
+
+def ones(shape: tuple[int, ...], dtype: str) -> tf.Tensor:
+    return tf.ones(shape, dtype=_DTYPES[dtype])
+
+
+def full(shape: tuple[int, ...], value: Any, dtype: str) -> tf.Tensor:
+    return tf.fill(shape, tf.constant(value, dtype=_DTYPES[dtype]))
+
+
+# ----------------------------------------------------------------------------- shape
+def reshape(x: tf.Tensor, shape: tuple[int, ...]) -> tf.Tensor:
+    return tf.reshape(x, shape)
+
+
+def transpose(x: tf.Tensor, axes: Sequence[int]) -> tf.Tensor:
+    return tf.transpose(x, perm=list(axes))
+
+
+def expand_dims(x: tf.Tensor, axis: int) -> tf.Tensor:
+    return tf.expand_dims(x, axis)
+
+
+def squeeze(x: tf.Tensor, axis: tuple[int, ...] | None) -> tf.Tensor:
+    return tf.squeeze(x, axis=None if axis is None else list(axis))
+
+
+def concat(xs: Sequence[tf.Tensor], axis: int) -> tf.Tensor:
+    return tf.concat(list(xs), axis=axis)
+
+
+def stack(xs: Sequence[tf.Tensor], axis: int) -> tf.Tensor:
+    return tf.stack(list(xs), axis=axis)
+
+
+def split(x: tf.Tensor, sizes: list[int], axis: int) -> list[tf.Tensor]:
+    return list(tf.split(x, sizes, axis=axis))
+
+
+def tile(x: tf.Tensor, reps: tuple[int, ...]) -> tf.Tensor:
+    return tf.tile(x, reps)
+
+
+def repeat(x: tf.Tensor, repeats: int, axis: int | None) -> tf.Tensor:
+    return tf.repeat(x, repeats, axis=axis)
+
+
+def broadcast_to(x: tf.Tensor, shape: tuple[int, ...]) -> tf.Tensor:
+    return tf.broadcast_to(x, shape)
+
+
+def pad(x: tf.Tensor, pad_width: tuple[tuple[int, int], ...], value: float) -> tf.Tensor:
+    return tf.pad(x, [list(p) for p in pad_width], constant_values=tf.cast(value, x.dtype))
+
+
+# ----------------------------------------------------------------------------- elementwise
+exp, log, log1p, sqrt, abs = tf.exp, tf.math.log, tf.math.log1p, tf.sqrt, tf.abs
+sign, sin, cos, tanh, sigmoid = tf.sign, tf.sin, tf.cos, tf.tanh, tf.sigmoid
+relu, floor, round = tf.nn.relu, tf.floor, tf.round          # tf.round rounds half to even
+maximum, minimum, power, where = tf.maximum, tf.minimum, tf.pow, tf.where
+
+
+def clip(x: tf.Tensor, lo: Any, hi: Any) -> tf.Tensor:
+    if lo is not None:
+        x = tf.maximum(x, tf.cast(lo, x.dtype))
+    if hi is not None:
+        x = tf.minimum(x, tf.cast(hi, x.dtype))
+    return x
+
+
+# ----------------------------------------------------------------------------- reductions
+def _numeric(x: tf.Tensor) -> tf.Tensor:
+    return tf.cast(x, tf.int64) if x.dtype == tf.bool else x
+
+
+def sum(x, axis, keepdims):  # noqa: D103 - documented in mlbook.ops
+    return tf.reduce_sum(_numeric(x), axis=axis, keepdims=keepdims)
+
+
+def mean(x, axis, keepdims):  # noqa: D103
+    return tf.reduce_mean(x, axis=axis, keepdims=keepdims)
+
+
+def max(x, axis, keepdims):  # noqa: D103
+    return tf.reduce_max(x, axis=axis, keepdims=keepdims)
+
+
+def min(x, axis, keepdims):  # noqa: D103
+    return tf.reduce_min(x, axis=axis, keepdims=keepdims)
+
+
+def prod(x, axis, keepdims):  # noqa: D103
+    return tf.reduce_prod(_numeric(x), axis=axis, keepdims=keepdims)
+
+
+def any(x, axis, keepdims):  # noqa: D103
+    return tf.reduce_any(tf.cast(x, tf.bool), axis=axis, keepdims=keepdims)
+
+
+def all(x, axis, keepdims):  # noqa: D103
+    return tf.reduce_all(tf.cast(x, tf.bool), axis=axis, keepdims=keepdims)
+
+
+def _arg(fn: Callable[..., tf.Tensor], x: tf.Tensor, axis: int | None,
+         keepdims: bool) -> tf.Tensor:
+    if axis is None:
+        out = fn(tf.reshape(x, [-1]), axis=0, output_type=tf.int64)
+        return tf.reshape(out, (1,) * x.shape.rank) if keepdims else out
+    out = fn(x, axis=axis, output_type=tf.int64)
+    return tf.expand_dims(out, axis) if keepdims else out
+
+
+def argmax(x, axis, keepdims):  # noqa: D103
+    return _arg(tf.argmax, x, axis, keepdims)
+
+
+def argmin(x, axis, keepdims):  # noqa: D103
+    return _arg(tf.argmin, x, axis, keepdims)
+
+
+def cumsum(x: tf.Tensor, axis: int) -> tf.Tensor:
+    return tf.cumsum(_numeric(x), axis=axis)
+
+
+# ----------------------------------------------------------------------------- linear algebra
+def matmul(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
+    if a.shape.rank >= 2 and b.shape.rank >= 2:
+        return tf.linalg.matmul(a, b)
+    return tnp.matmul(a, b)                      # numpy rules for 1-D operands
+
+
+def tensordot(a: tf.Tensor, b: tf.Tensor, axes: Any) -> tf.Tensor:
+    return tf.tensordot(a, b, axes=axes)
+
+
+einsum = tf.einsum
+
+# ----------------------------------------------------------------------------- comparison, logic
+equal, not_equal, greater, greater_equal = tf.equal, tf.not_equal, tf.greater, tf.greater_equal
+less, less_equal = tf.less, tf.less_equal
+logical_and, logical_or, logical_not = tf.logical_and, tf.logical_or, tf.logical_not
+
+
+# ----------------------------------------------------------------------------- indexing
+def take(x: tf.Tensor, indices: tf.Tensor, axis: int) -> tf.Tensor:
+    return tf.gather(x, indices, axis=axis)
+
+
+def take_along_axis(x: tf.Tensor, indices: tf.Tensor, axis: int) -> tf.Tensor:
+    return tnp.take_along_axis(x, indices, axis=axis)
+
+
+def boolean_mask(x: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+    return tf.boolean_mask(x, mask)
+
+
+# ----------------------------------------------------------------------------- autograd
+stop_gradient = tf.stop_gradient
+
+
+def _dense(g: Any, like: tf.Tensor) -> tf.Tensor:
+    if g is None:
+        return tf.zeros_like(like)
+    return tf.convert_to_tensor(g)               # IndexedSlices (from gather) -> dense
+
+
+def value_and_grad(fun: Callable[[list[Any]], Any], leaves: list[tf.Tensor],
+                   has_aux: bool) -> tuple[Any, Any, list[tf.Tensor]]:
+    """Evaluate ``fun(leaves)`` and the gradient of its scalar output w.r.t. each leaf."""
+    with tf.GradientTape() as tape:
+        for leaf in leaves:
+            if leaf.dtype.is_floating:
+                tape.watch(leaf)
+        out = fun(list(leaves))
+        aux = None
+        if has_aux:
+            out, aux = out
+        out = coerce(out)
+        if out.shape.num_elements() != 1:
+            raise ValueError(f"grad needs a function with a scalar output, got shape "
+                             f"{tuple(out.shape)}; reduce it first, e.g. with mlbook.sum")
+        out = tf.reshape(out, ())
+    grads = tape.gradient(out, list(leaves),
+                          unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    return out, aux, [_dense(g, leaf) for g, leaf in zip(grads, leaves)]
+
+
+class Tape:
+    """A persistent ``tf.GradientTape``."""
+
+    def __enter__(self) -> "Tape":
+        self._tape = tf.GradientTape(persistent=True)
+        self._tape.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._tape.__exit__(*exc)
+
+    def watch(self, x: Any) -> tf.Tensor:
+        x = coerce(x)
+        self._tape.watch(x)
+        return x
+
+    def gradient(self, y: tf.Tensor, sources: list[tf.Tensor]) -> list[tf.Tensor]:
+        y = coerce(y)
+        grads = self._tape.gradient(y, sources, output_gradients=tf.ones_like(y),
+                                    unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        return [_dense(g, s) for g, s in zip(grads, sources)]

@@ -1,0 +1,273 @@
+"""The PyTorch backend: ``torch.Tensor`` tensors, gradients from ``torch.autograd``."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import _common
+from . import backend_of, foreign_error
+
+NAME = "torch"
+_DTYPES = {name: getattr(torch, name) for name in _common.DTYPES}
+
+
+# ----------------------------------------------------------------------------- identity, conversion
+def is_native(x: Any) -> bool:
+    return isinstance(x, torch.Tensor)
+
+
+def coerce(x: Any) -> torch.Tensor:
+    if isinstance(x, torch.Tensor):
+        return x
+    if isinstance(x, (np.ndarray, np.generic)):
+        return torch.from_numpy(np.array(x))
+    if backend_of(x) not in (None, "numpy"):
+        raise foreign_error(x, NAME)
+    return torch.from_numpy(_common.host_array(x))
+
+
+def from_numpy(a: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.array(a))
+
+
+def to_numpy(x: torch.Tensor) -> np.ndarray:
+    return x.detach().cpu().numpy()
+
+
+def dtype_name(x: torch.Tensor) -> str:
+    return str(x.dtype)[6:]
+
+
+def is_floating(x: torch.Tensor) -> bool:
+    return x.is_floating_point()
+
+
+def astype(x: torch.Tensor, dtype: str) -> torch.Tensor:
+    return x.to(_DTYPES[dtype])
+
+
+def shape(x: torch.Tensor) -> tuple[int, ...]:
+    return tuple(x.shape)
+
+
+# ----------------------------------------------------------------------------- creation
+def zeros(shape: tuple[int, ...], dtype: str) -> torch.Tensor:
+    return torch.zeros(shape, dtype=_DTYPES[dtype])
+
+
+def ones(shape: tuple[int, ...], dtype: str) -> torch.Tensor:
+    return torch.ones(shape, dtype=_DTYPES[dtype])
+
+
+def full(shape: tuple[int, ...], value: Any, dtype: str) -> torch.Tensor:
+    return torch.full(shape, value, dtype=_DTYPES[dtype])
+
+
+# ----------------------------------------------------------------------------- shape
+def reshape(x: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    return torch.reshape(x, shape)
+
+
+def transpose(x: torch.Tensor, axes: Sequence[int]) -> torch.Tensor:
+    return x.permute(*axes)
+
+
+def expand_dims(x: torch.Tensor, axis: int) -> torch.Tensor:
+    return torch.unsqueeze(x, axis)
+
+
+def squeeze(x: torch.Tensor, axis: tuple[int, ...] | None) -> torch.Tensor:
+    return torch.squeeze(x) if axis is None else torch.squeeze(x, axis)
+
+
+def concat(xs: Sequence[torch.Tensor], axis: int) -> torch.Tensor:
+    return torch.cat(list(xs), dim=axis)
+
+
+def stack(xs: Sequence[torch.Tensor], axis: int) -> torch.Tensor:
+    return torch.stack(list(xs), dim=axis)
+
+
+def split(x: torch.Tensor, sizes: list[int], axis: int) -> list[torch.Tensor]:
+    return list(torch.split(x, sizes, dim=axis))
+
+
+def tile(x: torch.Tensor, reps: tuple[int, ...]) -> torch.Tensor:
+    return torch.tile(x, reps)
+
+
+def repeat(x: torch.Tensor, repeats: int, axis: int | None) -> torch.Tensor:
+    return torch.repeat_interleave(x, repeats, dim=axis)
+
+
+def broadcast_to(x: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    return torch.broadcast_to(x, shape)
+
+
+def pad(x: torch.Tensor, pad_width: tuple[tuple[int, int], ...], value: float) -> torch.Tensor:
+    flat = [p for pair in reversed(pad_width) for p in pair]   # F.pad lists the last axis first
+    return F.pad(x, flat, mode="constant", value=value)
+
+
+# ----------------------------------------------------------------------------- elementwise
+exp, log, log1p, sqrt, abs, sign = torch.exp, torch.log, torch.log1p, torch.sqrt, torch.abs, torch.sign
+sin, cos, tanh, sigmoid, relu = torch.sin, torch.cos, torch.tanh, torch.sigmoid, torch.relu
+floor, round, maximum, minimum, power = torch.floor, torch.round, torch.maximum, torch.minimum, torch.pow
+
+
+def where(cond: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return torch.where(cond, x, y)
+
+
+def clip(x: torch.Tensor, lo: Any, hi: Any) -> torch.Tensor:
+    return torch.clamp(x, lo, hi)
+
+
+# ----------------------------------------------------------------------------- reductions
+def _reduce(fn: Callable[..., torch.Tensor], x: torch.Tensor, axis: tuple[int, ...] | None,
+            keepdims: bool) -> torch.Tensor:
+    if axis is None:
+        out = fn(x)
+        return out.reshape((1,) * x.dim()) if keepdims else out
+    if not axis:
+        return x
+    return fn(x, dim=axis, keepdim=keepdims)
+
+
+def sum(x, axis, keepdims):  # noqa: D103 - documented in mlbook.ops
+    return _reduce(torch.sum, x, axis, keepdims)
+
+
+def mean(x, axis, keepdims):  # noqa: D103
+    return _reduce(torch.mean, x, axis, keepdims)
+
+
+def max(x, axis, keepdims):  # noqa: D103
+    return _reduce(torch.amax, x, axis, keepdims)
+
+
+def min(x, axis, keepdims):  # noqa: D103
+    return _reduce(torch.amin, x, axis, keepdims)
+
+
+def any(x, axis, keepdims):  # noqa: D103
+    return _reduce(torch.any, x, axis, keepdims)
+
+
+def all(x, axis, keepdims):  # noqa: D103
+    return _reduce(torch.all, x, axis, keepdims)
+
+
+def prod(x, axis, keepdims):  # noqa: D103
+    if axis is None:
+        out = torch.prod(x)
+        return out.reshape((1,) * x.dim()) if keepdims else out
+    for a in sorted(axis, reverse=True):            # torch.prod takes one dim at a time
+        x = torch.prod(x, dim=a, keepdim=keepdims)
+    return x
+
+
+def argmax(x: torch.Tensor, axis: int | None, keepdims: bool) -> torch.Tensor:
+    out = torch.argmax(x, dim=axis, keepdim=keepdims)
+    return out.reshape((1,) * x.dim()) if axis is None and keepdims else out
+
+
+def argmin(x: torch.Tensor, axis: int | None, keepdims: bool) -> torch.Tensor:
+    out = torch.argmin(x, dim=axis, keepdim=keepdims)
+    return out.reshape((1,) * x.dim()) if axis is None and keepdims else out
+
+
+def cumsum(x: torch.Tensor, axis: int) -> torch.Tensor:
+    return torch.cumsum(x, dim=axis)
+
+
+# ----------------------------------------------------------------------------- linear algebra
+matmul, einsum = torch.matmul, torch.einsum
+
+
+def tensordot(a: torch.Tensor, b: torch.Tensor, axes: Any) -> torch.Tensor:
+    return torch.tensordot(a, b, dims=axes)
+
+
+# ----------------------------------------------------------------------------- comparison, logic
+equal, not_equal, greater, greater_equal = torch.eq, torch.ne, torch.gt, torch.ge
+less, less_equal = torch.lt, torch.le
+logical_and, logical_or, logical_not = torch.logical_and, torch.logical_or, torch.logical_not
+
+
+# ----------------------------------------------------------------------------- indexing
+def take(x: torch.Tensor, indices: torch.Tensor, axis: int) -> torch.Tensor:
+    return x[(slice(None),) * axis + (indices,)]
+
+
+def take_along_axis(x: torch.Tensor, indices: torch.Tensor, axis: int) -> torch.Tensor:
+    return torch.gather(x, axis, indices)
+
+
+def boolean_mask(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    return x[mask]
+
+
+# ----------------------------------------------------------------------------- autograd
+def stop_gradient(x: torch.Tensor) -> torch.Tensor:
+    return x.detach()
+
+
+def _detach_tree(tree: Any) -> Any:
+    leaves, structure = _common.flatten_tree(tree)
+    leaves = [leaf.detach() if isinstance(leaf, torch.Tensor) else leaf for leaf in leaves]
+    return _common.unflatten_tree(leaves, structure)
+
+
+def _grads(y: torch.Tensor, sources: list[torch.Tensor], seed: torch.Tensor | None,
+           retain: bool) -> list[torch.Tensor]:
+    wanted = [s for s in sources if s.requires_grad]
+    found = (torch.autograd.grad(y, wanted, grad_outputs=seed, allow_unused=True,
+                                 retain_graph=retain)
+             if y.requires_grad and wanted else [None] * len(wanted))
+    by_id = {id(s): g for s, g in zip(wanted, found)}
+    out = []
+    for s in sources:
+        g = by_id.get(id(s))
+        out.append(torch.zeros_like(s) if g is None else g)
+    return out
+
+
+def value_and_grad(fun: Callable[[list[Any]], Any], leaves: list[torch.Tensor],
+                   has_aux: bool) -> tuple[Any, Any, list[torch.Tensor]]:
+    """Evaluate ``fun(leaves)`` and the gradient of its scalar output w.r.t. each leaf."""
+    watched = [x.detach().requires_grad_(True) if x.is_floating_point() else x for x in leaves]
+    with torch.enable_grad():
+        out = fun(watched)
+        aux = None
+        if has_aux:
+            out, aux = out
+        out = coerce(out)
+        if out.numel() != 1:
+            raise ValueError(f"grad needs a function with a scalar output, got shape "
+                             f"{tuple(out.shape)}; reduce it first, e.g. with mlbook.sum")
+        grads = _grads(out.reshape(()), watched, None, retain=False)
+    return out.detach().reshape(()), _detach_tree(aux), grads
+
+
+class Tape:
+    """Records computations on watched tensors (``requires_grad`` leaves)."""
+
+    def __enter__(self) -> "Tape":
+        self._context = torch.enable_grad()
+        self._context.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._context.__exit__(*exc)
+
+    def watch(self, x: Any) -> torch.Tensor:
+        return coerce(x).detach().requires_grad_(True)
+
+    def gradient(self, y: torch.Tensor, sources: list[torch.Tensor]) -> list[torch.Tensor]:
+        y = coerce(y)
+        return _grads(y, sources, torch.ones_like(y), retain=True)

@@ -1,0 +1,117 @@
+"""Global settings: which backend is active, the random generator, the default dtype, train mode.
+
+The backend is chosen once, from the environment variable ``MLBOOK_BACKEND`` (read when mlbook
+is imported), and can be changed later with :func:`set_backend`.  Names are case-insensitive and
+a few aliases are accepted::
+
+    numpy (np)   mxnet (mx)   torch (pytorch)   tensorflow (tf)
+
+The framework itself is imported lazily, the first time a tensor function needs it, so that
+``import mlbook`` with the numpy backend never imports torch, TensorFlow or MXNet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Iterator
+
+import numpy as _np
+
+#: The canonical backend names, in the order the book shows them.
+BACKENDS: tuple[str, ...] = ("numpy", "mxnet", "torch", "tensorflow")
+
+#: Accepted spellings, lower case, mapped to canonical names.
+ALIASES: dict[str, str] = {
+    "numpy": "numpy", "np": "numpy",
+    "mxnet": "mxnet", "mx": "mxnet",
+    "torch": "torch", "pytorch": "torch",
+    "tensorflow": "tensorflow", "tf": "tensorflow",
+}
+
+#: Environment variable that selects the backend.
+ENV_VAR = "MLBOOK_BACKEND"
+
+#: The default floating-point type of every backend (numpy's own default is float64).
+DEFAULT_FLOAT = "float32"
+#: The default integer type (Python ints become int64 tensors, as in numpy and PyTorch).
+DEFAULT_INT = "int64"
+
+
+def canonical_name(name: str) -> str:
+    """Return the canonical backend name for ``name`` (case-insensitive, aliases allowed).
+
+    Raises ``ValueError`` listing the valid names when ``name`` is not one of them.
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"backend name must be a string, got {name!r}; valid names: "
+                         + _valid_names())
+    key = name.strip().lower()
+    if key not in ALIASES:
+        raise ValueError(f"unknown mlbook backend {name!r}; valid names: {_valid_names()}")
+    return ALIASES[key]
+
+
+def _valid_names() -> str:
+    aliases = {b: [a for a, c in ALIASES.items() if c == b and a != b] for b in BACKENDS}
+    return ", ".join(f"{b} ({', '.join(aliases[b])})" if aliases[b] else b for b in BACKENDS)
+
+
+def backend_from_env() -> str:
+    """The backend named by ``MLBOOK_BACKEND``, or ``"numpy"`` when it is unset or empty."""
+    value = os.environ.get(ENV_VAR, "").strip()
+    if not value:
+        return "numpy"
+    try:
+        return canonical_name(value)
+    except ValueError as err:
+        raise ValueError(f"{ENV_VAR}={value!r}: {err}") from None
+
+
+# ----------------------------------------------------------------------------- random numbers
+_rng: _np.random.Generator = _np.random.default_rng(0)
+
+
+def seed(n: int) -> None:
+    """Seed mlbook's random generator.
+
+    Every random tensor (``normal``, ``uniform``, ``randint``, ``permutation``, initial weights)
+    is drawn from this one numpy ``Generator`` and then converted, so the same seed gives the
+    same numbers on every backend.
+    """
+    global _rng
+    _rng = _np.random.default_rng(n)
+
+
+def generator() -> _np.random.Generator:
+    """The numpy ``Generator`` behind mlbook's random functions."""
+    return _rng
+
+
+# ----------------------------------------------------------------------------- train / predict mode
+_training = False
+
+
+def is_training() -> bool:
+    """Whether layers should behave as in training (dropout active, batch statistics used)."""
+    return _training
+
+
+@contextlib.contextmanager
+def _mode(flag: bool) -> Iterator[None]:
+    global _training
+    previous, _training = _training, flag
+    try:
+        yield
+    finally:
+        _training = previous
+
+
+def train_mode() -> contextlib.AbstractContextManager[None]:
+    """Context manager: inside it :func:`is_training` is ``True`` (``record()`` enters it too)."""
+    return _mode(True)
+
+
+def predict_mode() -> contextlib.AbstractContextManager[None]:
+    """Context manager: inside it :func:`is_training` is ``False``."""
+    return _mode(False)
