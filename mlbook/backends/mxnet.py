@@ -109,7 +109,12 @@ def repeat(x: mnp.ndarray, repeats: int, axis: int | None) -> mnp.ndarray:
 
 
 def pad(x: mnp.ndarray, pad_width: tuple[tuple[int, int], ...], value: float) -> mnp.ndarray:
-    return mnp.pad(x, pad_width, mode="constant", constant_values=value)
+    out = mnp.pad(x, pad_width, mode="constant", constant_values=0)
+    if value == 0:
+        return out
+    # mxnet.np.pad ignores constant_values for some ranks: fill the border explicitly
+    inside = mnp.pad(mnp.ones_like(x), pad_width, mode="constant", constant_values=0)
+    return out + (1 - inside) * value
 
 
 # ----------------------------------------------------------------------------- elementwise

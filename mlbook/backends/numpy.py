@@ -2,6 +2,11 @@
 
 Every function goes through ``autograd.numpy`` so that it can be traced; inside a gradient
 computation tensors are autograd ``ArrayBox`` objects wrapping ndarrays.
+
+numpy 1.x promotes a float32 scalar combined with a Python float to float64
+(``np.float32(3) * 0.5`` is float64), unlike PyTorch, TensorFlow, MXNet and numpy 2.  Loading
+this backend switches numpy 1.x to numpy 2's rule (NEP 50, "weak" Python scalars), so that
+``mlbook.sum(x) / n`` stays float32 here as on the other backends.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from autograd.tracer import getval, isbox, new_box, toposort, trace_stack
 
 from . import _common
 from . import backend_of, foreign_error
+
+if hasattr(np, "_set_promotion_state"):          # numpy 1.24-1.26; numpy 2 does this already
+    np._set_promotion_state("weak")
 
 NAME = "numpy"
 _NATIVE = (np.ndarray, np.generic, ArrayBox)

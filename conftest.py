@@ -1,0 +1,80 @@
+"""Test configuration shared by the whole suite.
+
+* ``--backend torch`` (or ``--backend torch,numpy``) restricts the run to those backends.
+* The ``backend`` fixture is parametrised over every selected backend: a test that takes it runs
+  once per backend, with that backend active and the random seed reset.  A backend whose
+  framework is not installed is reported as *skipped* with the reason, except in CI (``CI`` set),
+  where all four must run and a missing one fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import mlbook
+from mlbook import backends, config
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--backend", action="store", default=None,
+                     help="comma-separated backends to test (numpy, mxnet, torch, tensorflow; "
+                          "aliases allowed); default: all four")
+
+
+def selected_backends(pytest_config: pytest.Config) -> list[str]:
+    option = pytest_config.getoption("--backend")
+    if not option:
+        return list(config.BACKENDS)
+    try:
+        names = [config.canonical_name(n) for n in option.split(",") if n.strip()]
+    except ValueError as err:
+        raise pytest.UsageError(f"--backend: {err}") from None
+    return list(dict.fromkeys(names))
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def require_backend(name: str) -> None:
+    """Skip (locally) or fail (in CI) when backend ``name`` cannot be used."""
+    if backends.is_installed(name):
+        return
+    extra = backends.FRAMEWORKS[name][2] or "numpy"
+    reason = f"backend {name!r} is not installed (pip install \"mlbook[{extra}]\")"
+    if in_ci():
+        pytest.fail(f"{reason}; CI must run all four backends")
+    pytest.skip(reason)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        names = selected_backends(metafunc.config)
+        metafunc.parametrize("backend", names, indirect=True, ids=names)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest):
+    """The active backend's name, for a test run once per backend."""
+    name = request.param
+    require_backend(name)
+    previous = mlbook.backend()
+    mlbook.set_backend(name)
+    mlbook.seed(0)
+    try:
+        yield name
+    finally:
+        backends.set_backend(previous) if backends.is_installed(previous) else None
+
+
+@pytest.fixture
+def all_backends(request: pytest.FixtureRequest) -> list[str]:
+    """Every selected backend (for tests that compare backends with each other in one run)."""
+    names = selected_backends(request.config)
+    for name in names:
+        require_backend(name)
+    previous = mlbook.backend()
+    yield names
+    backends.set_backend(previous)

@@ -1,0 +1,42 @@
+"""Assertions shared by the tests."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+import mlbook as mb
+
+
+def check(actual: Any, expected: Any, rtol: float = 1e-6, atol: float = 1e-6,
+          dtype: bool = True) -> None:
+    """``actual`` (a tensor of the active backend) equals the numpy ``expected``: same shape,
+    same dtype (unless ``dtype=False``) and values within ``rtol``/``atol``."""
+    expected = np.asarray(expected)
+    assert mb.is_tensor(actual), f"expected a {mb.backend()} tensor, got {type(actual)}"
+    got = mb.to_numpy(actual)
+    assert got.shape == expected.shape, f"shape {got.shape} != expected {expected.shape}"
+    if dtype:
+        assert got.dtype == expected.dtype, f"dtype {got.dtype} != expected {expected.dtype}"
+    if expected.dtype.kind in "fc":
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
+    else:
+        np.testing.assert_array_equal(got, expected)
+
+
+def numerical_grad(f: Callable[..., float], args: list[np.ndarray], argnum: int,
+                   eps: float = 1e-6) -> np.ndarray:
+    """Central finite differences of the scalar ``f(*args)`` w.r.t. ``args[argnum]`` (float64)."""
+    args = [np.array(a, dtype=np.float64) if a.dtype.kind == "f" else a for a in args]
+    x = args[argnum]
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + eps
+        hi = f(*args)
+        x[i] = old - eps
+        lo = f(*args)
+        x[i] = old
+        g[i] = (hi - lo) / (2 * eps)
+    return g
