@@ -204,7 +204,11 @@ def take(x: mnp.ndarray, indices: mnp.ndarray, axis: int) -> mnp.ndarray:
 
 
 def take_along_axis(x: mnp.ndarray, indices: mnp.ndarray, axis: int) -> mnp.ndarray:
-    return mnp.take_along_axis(x, indices, axis)
+    # mxnet.np.take_along_axis falls back to numpy (no gradient): index with full grids instead
+    idx = indices.asnumpy()
+    grids = list(np.indices(idx.shape, sparse=True))
+    grids[axis] = idx
+    return x[tuple(mnp.array(np.broadcast_to(g, idx.shape), dtype="int64") for g in grids)]
 
 
 def boolean_mask(x: mnp.ndarray, mask: mnp.ndarray) -> mnp.ndarray:

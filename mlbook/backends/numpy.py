@@ -11,6 +11,7 @@ this backend switches numpy 1.x to numpy 2's rule (NEP 50, "weak" Python scalars
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable, Sequence
 
 import autograd.numpy as anp
@@ -85,8 +86,14 @@ def full(shape: tuple[int, ...], value: Any, dtype: str) -> np.ndarray:
 reshape = anp.reshape
 transpose = anp.transpose
 expand_dims = anp.expand_dims
-broadcast_to = anp.broadcast_to
 tile = anp.tile
+
+
+def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
+    extra = len(shape) - anp.ndim(x)                 # autograd's rule needs equal ranks
+    if extra > 0:
+        x = anp.reshape(x, (1,) * extra + anp.shape(x))
+    return anp.broadcast_to(x, shape)
 
 
 def squeeze(x: Any, axis: tuple[int, ...] | None) -> Any:
@@ -230,7 +237,9 @@ def value_and_grad(fun: Callable[[list[Any]], Any], leaves: list[Any],
             aux_out.append(aux)
         return out
 
-    vjp, value = make_vjp(traced, list(leaves))
+    with warnings.catch_warnings():      # a constant function has a zero gradient: no warning
+        warnings.filterwarnings("ignore", "Output seems independent of input")
+        vjp, value = make_vjp(traced, list(leaves))
     value = np.asarray(value)
     if value.size != 1:
         raise ValueError(f"grad needs a function with a scalar output, got shape {value.shape}; "
