@@ -8,6 +8,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")      # keep TensorFlow's start-up chatter out
+# oneDNN's custom kernels reorder float32 sums (TensorFlow says so in a log line at every start);
+# mlbook compares backends, so it uses the plain kernels unless the user set this variable.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 import tensorflow as tf  # noqa: E402
 import tensorflow.experimental.numpy as tnp  # noqa: E402
 

@@ -1,0 +1,80 @@
+"""The ``mlbook`` command line.
+
+``mlbook info``: the installed backends with their framework versions, which one is selected,
+and whether each imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import os
+import sys
+from typing import Sequence
+
+from . import __version__, backends, config
+
+
+def _version(dist_names: Sequence[str]) -> str | None:
+    for dist in dist_names:
+        try:
+            return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+_DISTRIBUTIONS = {
+    "numpy": ("autograd",),
+    "mxnet": ("mxnet", "mxnet-cu112", "mxnet-mkl"),
+    "torch": ("torch",),
+    "tensorflow": ("tensorflow-cpu", "tensorflow", "tensorflow-intel"),
+}
+
+
+def info(check_imports: bool = True) -> str:
+    """The text printed by ``mlbook info``."""
+    selected = backends.name()
+    source = f"from {config.ENV_VAR}" if os.environ.get(config.ENV_VAR, "").strip() else "default"
+    lines = [f"mlbook {__version__} (Python {sys.version.split()[0]}, numpy "
+             f"{_version(['numpy'])})",
+             f"selected backend: {selected} ({source})",
+             "",
+             f"{'backend':<12}{'framework':<28}{'imports':<10}"]
+    for name in config.BACKENDS:
+        dist = _DISTRIBUTIONS[name]
+        version = _version(dist)
+        framework = f"{dist[0] if name != 'tensorflow' else 'tensorflow'} {version}" \
+            if version else "not installed"
+        if not version:
+            extra = backends.FRAMEWORKS[name][2]
+            status = f'no: pip install "mlbook[{extra}]"' if extra else "no"
+        elif not check_imports:
+            status = "not checked"
+        else:
+            try:
+                backends.load(name)
+                status = "yes"
+            except Exception as err:  # report, do not crash: this is a diagnostic command
+                status = f"no: {type(err).__name__}: {str(err).splitlines()[0][:80]}"
+        marker = " *" if name == selected else ""
+        lines.append(f"{name + marker:<12}{framework:<28}{status}")
+    lines.append("")
+    lines.append("* selected; change it with MLBOOK_BACKEND=<name> or mlbook.set_backend(name)")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mlbook", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_info = sub.add_parser("info", help="installed backends, versions, the selected one")
+    p_info.add_argument("--no-import", action="store_true",
+                        help="only look for the frameworks, do not import them")
+    args = parser.parse_args(argv)
+    if args.command == "info":
+        print(info(check_imports=not args.no_import))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
