@@ -589,6 +589,9 @@ def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     b = _b()
     x = _float(b, x)
     axes = _common.norm_axes(axis, len(b.shape(x)))
+    native = getattr(b, "logsumexp", None)
+    if native is not None:
+        return native(x, axes, bool(keepdims))
     m = b.stop_gradient(b.max(x, axes, True))
     m = b.maximum(m, b.full((), -3.0e38, b.dtype_name(m)))     # all -inf: avoid inf - inf
     out = b.log(b.sum(b.exp(x - m), axes, True)) + m
@@ -891,10 +894,19 @@ def _host_index(b: Any, index: Any) -> Any:
 # ============================================================================ softmax
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     r""":math:`x_i - \log\sum_j e^{x_j}` along ``axis``, computed stably (see :func:`logsumexp`)."""
-    x = _float(_b(), x)
+    b = _b()
+    x = _float(b, x)
+    native = getattr(b, "log_softmax", None)
+    if native is not None:
+        return native(x, int(axis))
     return x - logsumexp(x, axis, keepdims=True)
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     r""":math:`e^{x_i} / \sum_j e^{x_j}` along ``axis``, stable for large inputs."""
-    return exp(log_softmax(x, axis))
+    b = _b()
+    x = _float(b, x)
+    native = getattr(b, "softmax", None)
+    if native is not None:
+        return native(x, int(axis))
+    return b.exp(log_softmax(x, axis))

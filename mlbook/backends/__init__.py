@@ -49,6 +49,10 @@ INTERFACE: tuple[str, ...] = (
     "stop_gradient", "value_and_grad", "Tape",
 )
 
+#: Names a backend may define to replace mlbook's generic version with a fused native kernel
+#: (``logsumexp(x, axes, keepdims)``, ``softmax(x, axis)``, ``log_softmax(x, axis)``).
+OPTIONAL: tuple[str, ...] = ("logsumexp", "softmax", "log_softmax")
+
 _loaded: dict[str, ModuleType] = {}
 
 

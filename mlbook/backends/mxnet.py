@@ -177,8 +177,21 @@ def cumsum(x: mnp.ndarray, axis: int) -> mnp.ndarray:
     return mnp.cumsum(x, axis=axis)
 
 
+def softmax(x: mnp.ndarray, axis: int) -> mnp.ndarray:
+    return npx.softmax(x, axis=axis)
+
+
+def log_softmax(x: mnp.ndarray, axis: int) -> mnp.ndarray:
+    return npx.log_softmax(x, axis=axis)
+
+
 # ----------------------------------------------------------------------------- linear algebra
-matmul, einsum = mnp.matmul, mnp.einsum
+einsum = mnp.einsum
+
+
+def matmul(a: mnp.ndarray, b: mnp.ndarray) -> mnp.ndarray:
+    # equal to numpy.dot while b has at most 2 axes, and mxnet's dot has a much faster backward
+    return mnp.dot(a, b) if b.ndim <= 2 else mnp.matmul(a, b)
 
 
 def tensordot(a: mnp.ndarray, b: mnp.ndarray, axes: Any) -> mnp.ndarray:
@@ -221,13 +234,16 @@ def stop_gradient(x: mnp.ndarray) -> mnp.ndarray:
 
 
 def _backward(y: mnp.ndarray, sources: list[mnp.ndarray], retain: bool) -> list[mnp.ndarray]:
+    """Run backward from ``y``; with ``retain`` the graph is kept and the gradients are copied
+    (a later backward through the same watched arrays overwrites their ``.grad``)."""
     try:
         _ag.backward([y], retain_graph=retain)
     except mx.base.MXNetError as err:
         if "not in a computational graph" not in str(err):
             raise
         return [mnp.zeros_like(s) for s in sources]       # y does not depend on any source
-    return [s.grad.copy() if s.grad is not None else mnp.zeros_like(s) for s in sources]
+    return [mnp.zeros_like(s) if s.grad is None else s.grad.copy() if retain else s.grad
+            for s in sources]
 
 
 def value_and_grad(fun: Callable[[list[Any]], Any], leaves: list[mnp.ndarray],

@@ -188,6 +188,18 @@ def cumsum(x: tf.Tensor, axis: int) -> tf.Tensor:
     return tf.cumsum(_numeric(x), axis=axis)
 
 
+def logsumexp(x: tf.Tensor, axis: tuple[int, ...] | None, keepdims: bool) -> tf.Tensor:
+    return tf.reduce_logsumexp(x, axis=axis, keepdims=keepdims)
+
+
+def softmax(x: tf.Tensor, axis: int) -> tf.Tensor:
+    return tf.nn.softmax(x, axis=axis)
+
+
+def log_softmax(x: tf.Tensor, axis: int) -> tf.Tensor:
+    return tf.nn.log_softmax(x, axis=axis)
+
+
 # ----------------------------------------------------------------------------- linear algebra
 def matmul(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
     if a.shape.rank >= 2 and b.shape.rank >= 2:

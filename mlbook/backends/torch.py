@@ -185,6 +185,19 @@ def cumsum(x: torch.Tensor, axis: int) -> torch.Tensor:
     return torch.cumsum(x, dim=axis)
 
 
+def logsumexp(x: torch.Tensor, axis: tuple[int, ...] | None, keepdims: bool) -> torch.Tensor:
+    return _reduce(torch.logsumexp, x, axis if axis is not None else tuple(range(x.dim())),
+                   keepdims)
+
+
+def softmax(x: torch.Tensor, axis: int) -> torch.Tensor:
+    return torch.softmax(x, dim=axis)
+
+
+def log_softmax(x: torch.Tensor, axis: int) -> torch.Tensor:
+    return torch.log_softmax(x, dim=axis)
+
+
 # ----------------------------------------------------------------------------- linear algebra
 matmul, einsum = torch.matmul, torch.einsum
 
