@@ -108,27 +108,33 @@ def split_sizes(n: int, indices_or_sections: int | Sequence[int]) -> list[int]:
 
 def flatten_tree(tree: Any) -> tuple[list[Any], Any]:
     """Flatten nested lists, tuples and dicts into (leaves, structure)."""
+    if isinstance(tree, (list, tuple)):
+        if not any(isinstance(t, (list, tuple, dict)) for t in tree):   # common: flat list
+            return list(tree), (type(tree), len(tree), None)
+        parts = [flatten_tree(t) for t in tree]
+        return [leaf for p in parts for leaf in p[0]], (type(tree), None, [p[1] for p in parts])
     if isinstance(tree, dict):
         keys = list(tree)
         parts = [flatten_tree(tree[k]) for k in keys]
         return [leaf for p in parts for leaf in p[0]], ("dict", keys, [p[1] for p in parts])
-    if isinstance(tree, (list, tuple)):
-        parts = [flatten_tree(t) for t in tree]
-        return [leaf for p in parts for leaf in p[0]], (type(tree), None, [p[1] for p in parts])
     return [tree], None
 
 
 def unflatten_tree(leaves: Sequence[Any], structure: Any) -> Any:
     """Inverse of :func:`flatten_tree`."""
-    it = iter(leaves)
+    return _build(iter(leaves), structure)
 
-    def build(s: Any) -> Any:
-        if s is None:
-            return next(it)
-        kind, keys, children = s
-        built = [build(c) for c in children]
-        if kind == "dict":
-            return dict(zip(keys, built))
-        return kind(built) if kind is list else tuple(built)
 
-    return build(structure)
+def _build(it: Any, s: Any) -> Any:
+    # A module-level function, not a closure: a recursive closure is a reference cycle that
+    # would keep the leaves (gradients!) alive until the garbage collector runs.
+    if s is None:
+        return next(it)
+    kind, keys, children = s
+    if children is None:                          # a flat list or tuple of ``keys`` leaves
+        flat = [next(it) for _ in range(keys)]
+        return flat if kind is list else tuple(flat)
+    built = [_build(it, c) for c in children]
+    if kind == "dict":
+        return dict(zip(keys, built))
+    return built if kind is list else tuple(built)

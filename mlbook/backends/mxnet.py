@@ -246,14 +246,32 @@ def _backward(y: mnp.ndarray, sources: list[mnp.ndarray], retain: bool) -> list[
             for s in sources]
 
 
+def _grad_or_zeros(out: mnp.ndarray, x: mnp.ndarray) -> Any:
+    try:
+        return _ag.grad(out, [x], retain_graph=True)[0]
+    except mx.base.MXNetError as err:
+        if "unreachable" not in str(err) and "not in a computational graph" not in str(err):
+            raise
+        return mnp.zeros_like(x)
+
+
 def value_and_grad(fun: Callable[[list[Any]], Any], leaves: list[mnp.ndarray],
                    has_aux: bool) -> tuple[Any, Any, list[mnp.ndarray]]:
-    """Evaluate ``fun(leaves)`` and the gradient of its scalar output w.r.t. each leaf."""
-    watched = []
+    """Evaluate ``fun(leaves)`` and the gradient of its scalar output w.r.t. each leaf.
+
+    Float leaves are marked with ``attach_grad()`` in place (once: an array that already has a
+    gradient buffer keeps it), and ``mxnet.autograd.grad`` returns fresh gradient arrays, so the
+    arrays' ``.grad`` buffers are never written and nothing is copied.
+    """
+    watched, seen = [], set()
     for x in leaves:
         if is_floating(x):
-            x = x.copy()
-            x.attach_grad()
+            if id(x) in seen:                     # the same array twice: differentiate a copy
+                x = x.copy()
+            if x.grad is None:
+                with _ag.pause():
+                    x.attach_grad()
+            seen.add(id(x))
         watched.append(x)
     with _ag.record():
         out = fun(list(watched))
@@ -265,7 +283,15 @@ def value_and_grad(fun: Callable[[list[Any]], Any], leaves: list[mnp.ndarray],
             raise ValueError(f"grad needs a function with a scalar output, got shape "
                              f"{tuple(out.shape)}; reduce it first, e.g. with mlbook.sum")
         out = out.reshape(())
-    grads = _backward(out, watched, retain=False)
+    variables = [x for x in watched if is_floating(x)]
+    try:
+        found = iter(_ag.grad(out, variables, retain_graph=True) if variables else [])
+    except mx.base.MXNetError as err:
+        if "unreachable" not in str(err) and "not in a computational graph" not in str(err):
+            raise
+        found = iter([_grad_or_zeros(out, x) for x in variables])   # some are not used
+    grads = [next(found).as_np_ndarray() if is_floating(x) else mnp.zeros_like(x)
+             for x in watched]
     return out.detach(), aux, grads
 
 

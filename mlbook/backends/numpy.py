@@ -16,7 +16,8 @@ from typing import Any, Callable, Sequence
 
 import autograd.numpy as anp
 import numpy as np
-from autograd.core import VJPNode, add_outgrads, make_vjp
+from autograd.core import VJPNode, add_outgrads, defvjp, make_vjp
+from autograd.extend import primitive
 from autograd.numpy.numpy_boxes import ArrayBox
 from autograd.tracer import getval, isbox, new_box, toposort, trace_stack
 
@@ -131,8 +132,13 @@ def sigmoid(x: Any) -> Any:
     return 0.5 * (anp.tanh(0.5 * x) + 1.0)
 
 
+@primitive
 def relu(x: Any) -> Any:
-    return anp.where(x > 0, x, anp.zeros_like(x))
+    return np.maximum(x, 0)
+
+
+# autograd's own maximum splits the gradient at ties (1/2 at 0); relu's is 0 there, as elsewhere
+defvjp(relu, lambda ans, x: lambda g: g * (x > 0))
 
 
 def clip(x: Any, lo: Any, hi: Any) -> Any:
@@ -178,6 +184,11 @@ def any(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
 
 def all(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
     return anp.all(x, axis=axis, keepdims=keepdims)
+
+
+def softmax(x: Any, axis: int) -> Any:
+    e = anp.exp(x - getval(anp.max(x, axis=axis, keepdims=True)))
+    return e / anp.sum(e, axis=axis, keepdims=True)
 
 
 # ----------------------------------------------------------------------------- linear algebra

@@ -231,6 +231,8 @@ def stop_gradient(x: torch.Tensor) -> torch.Tensor:
 
 
 def _detach_tree(tree: Any) -> Any:
+    if tree is None:
+        return None
     leaves, structure = _common.flatten_tree(tree)
     leaves = [leaf.detach() if isinstance(leaf, torch.Tensor) else leaf for leaf in leaves]
     return _common.unflatten_tree(leaves, structure)
