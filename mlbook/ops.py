@@ -501,7 +501,8 @@ def where(condition: Tensor, x: Tensor, y: Tensor) -> Tensor:
 def _reduction(op: str, x: Tensor, axis: Any, keepdims: bool, floating: bool = False) -> Tensor:
     b = _b()
     x = _float(b, x) if floating else b.coerce(x)
-    return getattr(b, op)(x, _common.norm_axes(axis, len(b.shape(x))), bool(keepdims))
+    return getattr(b, op)(x, axis=_common.norm_axes(axis, len(b.shape(x))),
+                          keepdims=bool(keepdims))
 
 
 def sum(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -565,8 +566,8 @@ def var(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> T
     shp = b.shape(x)
     axes = _common.norm_axes(axis, len(shp))
     n = _math.prod(shp) if axes is None else _math.prod(shp[a] for a in axes)
-    centred = x - b.mean(x, axes, True)
-    return b.sum(centred * centred, axes, bool(keepdims)) / (n - ddof)
+    centred = x - b.mean(x, axis=axes, keepdims=True)
+    return b.sum(centred * centred, axis=axes, keepdims=bool(keepdims)) / (n - ddof)
 
 
 def std(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
@@ -592,9 +593,9 @@ def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     native = getattr(b, "logsumexp", None)
     if native is not None:
         return native(x, axes, bool(keepdims))
-    m = b.stop_gradient(b.max(x, axes, True))
+    m = b.stop_gradient(b.max(x, axis=axes, keepdims=True))
     m = b.maximum(m, b.full((), -3.0e38, b.dtype_name(m)))     # all -inf: avoid inf - inf
-    out = b.log(b.sum(b.exp(x - m), axes, True)) + m
+    out = b.log(b.sum(b.exp(x - m), axis=axes, keepdims=True)) + m
     return out if keepdims else b.squeeze(out, axes if axes is not None
                                           else tuple(range(len(b.shape(x)))))
 
@@ -676,11 +677,11 @@ def norm(x: Tensor, ord: Any = None, axis: Any = None, keepdims: bool = False) -
     x = _float(b, x)
     axes = _common.norm_axes(axis, len(b.shape(x)))
     if ord in (None, 2, "fro"):
-        return b.sqrt(b.sum(x * x, axes, bool(keepdims)))
+        return b.sqrt(b.sum(x * x, axis=axes, keepdims=bool(keepdims)))
     if ord == 1:
-        return b.sum(b.abs(x), axes, bool(keepdims))
+        return b.sum(b.abs(x), axis=axes, keepdims=bool(keepdims))
     if ord == _math.inf:
-        return b.max(b.abs(x), axes, bool(keepdims))
+        return b.max(b.abs(x), axis=axes, keepdims=bool(keepdims))
     raise ValueError(f"norm: unsupported ord {ord!r}; use None/2/'fro' (L2), 1 (L1) or inf")
 
 

@@ -129,32 +129,9 @@ def clip(x: mnp.ndarray, lo: Any, hi: Any) -> mnp.ndarray:
 
 
 # ----------------------------------------------------------------------------- reductions
-def sum(x, axis, keepdims):  # noqa: D103 - documented in mlbook.ops
-    return mnp.sum(x, axis=axis, keepdims=keepdims)
-
-
-def mean(x, axis, keepdims):  # noqa: D103
-    return mnp.mean(x, axis=axis, keepdims=keepdims)
-
-
-def max(x, axis, keepdims):  # noqa: D103
-    return mnp.max(x, axis=axis, keepdims=keepdims)
-
-
-def min(x, axis, keepdims):  # noqa: D103
-    return mnp.min(x, axis=axis, keepdims=keepdims)
-
-
-def prod(x, axis, keepdims):  # noqa: D103
-    return mnp.prod(x, axis=axis, keepdims=keepdims)
-
-
-def any(x, axis, keepdims):  # noqa: D103
-    return mnp.any(x, axis=axis, keepdims=keepdims)
-
-
-def all(x, axis, keepdims):  # noqa: D103
-    return mnp.all(x, axis=axis, keepdims=keepdims)
+# each called as f(x, axis=<tuple or None>, keepdims=<bool>)
+sum, mean, max, min, prod = mnp.sum, mnp.mean, mnp.max, mnp.min, mnp.prod
+any, all = mnp.any, mnp.all
 
 
 def _arg(fn: Callable[..., mnp.ndarray], x: mnp.ndarray, axis: int | None,

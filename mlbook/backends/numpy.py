@@ -146,24 +146,9 @@ def clip(x: Any, lo: Any, hi: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- reductions
-def sum(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
-    return anp.sum(x, axis=axis, keepdims=keepdims)
-
-
-def mean(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
-    return anp.mean(x, axis=axis, keepdims=keepdims)
-
-
-def max(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
-    return anp.max(x, axis=axis, keepdims=keepdims)
-
-
-def min(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
-    return anp.min(x, axis=axis, keepdims=keepdims)
-
-
-def prod(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
-    return anp.prod(x, axis=axis, keepdims=keepdims)
+# each called as f(x, axis=<tuple or None>, keepdims=<bool>)
+sum, mean, max, min, prod = anp.sum, anp.mean, anp.max, anp.min, anp.prod
+any, all = anp.any, anp.all
 
 
 def argmax(x: Any, axis: int | None, keepdims: bool) -> np.ndarray:
@@ -176,19 +161,6 @@ def argmin(x: Any, axis: int | None, keepdims: bool) -> np.ndarray:
 
 def cumsum(x: Any, axis: int) -> Any:
     return anp.cumsum(x, axis=axis)
-
-
-def any(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
-    return anp.any(x, axis=axis, keepdims=keepdims)
-
-
-def all(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
-    return anp.all(x, axis=axis, keepdims=keepdims)
-
-
-def softmax(x: Any, axis: int) -> Any:
-    e = anp.exp(x - getval(anp.max(x, axis=axis, keepdims=True)))
-    return e / anp.sum(e, axis=axis, keepdims=True)
 
 
 # ----------------------------------------------------------------------------- linear algebra

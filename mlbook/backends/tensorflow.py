@@ -135,35 +135,27 @@ def clip(x: tf.Tensor, lo: Any, hi: Any) -> tf.Tensor:
 
 
 # ----------------------------------------------------------------------------- reductions
+# each called as f(x, axis=<tuple or None>, keepdims=<bool>)
+mean, max, min = tf.reduce_mean, tf.reduce_max, tf.reduce_min
+
+
 def _numeric(x: tf.Tensor) -> tf.Tensor:
     return tf.cast(x, tf.int64) if x.dtype == tf.bool else x
 
 
-def sum(x, axis, keepdims):  # noqa: D103 - documented in mlbook.ops
-    return tf.reduce_sum(_numeric(x), axis=axis, keepdims=keepdims)
+def sum(x: tf.Tensor, axis: tuple[int, ...] | None, keepdims: bool) -> tf.Tensor:
+    return tf.reduce_sum(_numeric(x), axis=axis, keepdims=keepdims)   # bools count as ints
 
 
-def mean(x, axis, keepdims):  # noqa: D103
-    return tf.reduce_mean(x, axis=axis, keepdims=keepdims)
-
-
-def max(x, axis, keepdims):  # noqa: D103
-    return tf.reduce_max(x, axis=axis, keepdims=keepdims)
-
-
-def min(x, axis, keepdims):  # noqa: D103
-    return tf.reduce_min(x, axis=axis, keepdims=keepdims)
-
-
-def prod(x, axis, keepdims):  # noqa: D103
+def prod(x: tf.Tensor, axis: tuple[int, ...] | None, keepdims: bool) -> tf.Tensor:
     return tf.reduce_prod(_numeric(x), axis=axis, keepdims=keepdims)
 
 
-def any(x, axis, keepdims):  # noqa: D103
+def any(x: tf.Tensor, axis: tuple[int, ...] | None, keepdims: bool) -> tf.Tensor:
     return tf.reduce_any(tf.cast(x, tf.bool), axis=axis, keepdims=keepdims)
 
 
-def all(x, axis, keepdims):  # noqa: D103
+def all(x: tf.Tensor, axis: tuple[int, ...] | None, keepdims: bool) -> tf.Tensor:
     return tf.reduce_all(tf.cast(x, tf.bool), axis=axis, keepdims=keepdims)
 
 

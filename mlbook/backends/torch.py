@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -138,31 +139,12 @@ def _reduce(fn: Callable[..., torch.Tensor], x: torch.Tensor, axis: tuple[int, .
     return fn(x, dim=axis, keepdim=keepdims)
 
 
-def sum(x, axis, keepdims):  # noqa: D103 - documented in mlbook.ops
-    return _reduce(torch.sum, x, axis, keepdims)
+sum, mean = functools.partial(_reduce, torch.sum), functools.partial(_reduce, torch.mean)
+max, min = functools.partial(_reduce, torch.amax), functools.partial(_reduce, torch.amin)
+any, all = functools.partial(_reduce, torch.any), functools.partial(_reduce, torch.all)
 
 
-def mean(x, axis, keepdims):  # noqa: D103
-    return _reduce(torch.mean, x, axis, keepdims)
-
-
-def max(x, axis, keepdims):  # noqa: D103
-    return _reduce(torch.amax, x, axis, keepdims)
-
-
-def min(x, axis, keepdims):  # noqa: D103
-    return _reduce(torch.amin, x, axis, keepdims)
-
-
-def any(x, axis, keepdims):  # noqa: D103
-    return _reduce(torch.any, x, axis, keepdims)
-
-
-def all(x, axis, keepdims):  # noqa: D103
-    return _reduce(torch.all, x, axis, keepdims)
-
-
-def prod(x, axis, keepdims):  # noqa: D103
+def prod(x: torch.Tensor, axis: tuple[int, ...] | None, keepdims: bool) -> torch.Tensor:
     if axis is None:
         out = torch.prod(x)
         return out.reshape((1,) * x.dim()) if keepdims else out
