@@ -45,6 +45,11 @@ INTERFACE: tuple[str, ...] = (
     "logical_and", "logical_or", "logical_not", "any", "all",
     # indexing
     "take", "take_along_axis", "boolean_mask",
+    # parameters: make_parameter gives a tensor an optimiser can update (a tf.Variable on
+    # TensorFlow); assign(param, value) updates it in place
+    "make_parameter", "assign",
+    # NCHW convolution and pooling with symmetric zero (max: -inf) padding
+    "conv2d", "max_pool2d", "avg_pool2d",
     # autograd
     "stop_gradient", "value_and_grad", "Tape",
 )

@@ -205,6 +205,36 @@ def boolean_mask(x: mnp.ndarray, mask: mnp.ndarray) -> mnp.ndarray:
     return x[mask]
 
 
+# ----------------------------------------------------------------------------- parameters
+def make_parameter(x: mnp.ndarray) -> mnp.ndarray:
+    return x.copy()
+
+
+def assign(param: mnp.ndarray, value: mnp.ndarray) -> None:
+    param[...] = value
+
+
+# ----------------------------------------------------------------------------- convolution, pooling
+def conv2d(x: mnp.ndarray, w: mnp.ndarray, stride: tuple[int, int],
+           padding: tuple[int, int]) -> mnp.ndarray:
+    return npx.convolution(x, w, kernel=tuple(w.shape[2:]), stride=stride, pad=padding,
+                           num_filter=w.shape[0], no_bias=True, layout="NCHW")
+
+
+def _pool(x: mnp.ndarray, kind: str, kernel: tuple[int, int], stride: tuple[int, int],
+          padding: tuple[int, int]) -> mnp.ndarray:
+    return npx.pooling(x, kernel=kernel, stride=stride, pad=padding, pool_type=kind,
+                       count_include_pad=True, layout="NCHW")
+
+
+def max_pool2d(x, kernel, stride, padding):  # noqa: D103 - documented in mlbook.nn.functional
+    return _pool(x, "max", kernel, stride, padding)
+
+
+def avg_pool2d(x, kernel, stride, padding):  # noqa: D103
+    return _pool(x, "avg", kernel, stride, padding)
+
+
 # ----------------------------------------------------------------------------- autograd
 def stop_gradient(x: mnp.ndarray) -> mnp.ndarray:
     return x.detach()

@@ -193,6 +193,54 @@ def boolean_mask(x: Any, mask: Any) -> Any:
     return x[np.asarray(getval(mask), dtype=bool)]
 
 
+# ----------------------------------------------------------------------------- parameters
+def make_parameter(x: Any) -> np.ndarray:
+    return np.array(getval(x))
+
+
+def assign(param: np.ndarray, value: Any) -> None:
+    param[...] = getval(value)
+
+
+# ----------------------------------------------------------------------------- convolution, pooling
+def _windows(x: Any, kernel: tuple[int, int], stride: tuple[int, int]) -> tuple[Any, int, int]:
+    """All kernel offsets of an NCHW input as one (N, C, kh*kw, Ho, Wo) array of strided slices
+    (differentiable by autograd: slicing and stacking)."""
+    (kh, kw), (sh, sw) = kernel, stride
+    H, W = x.shape[2], x.shape[3]
+    Ho, Wo = (H - kh) // sh + 1, (W - kw) // sw + 1
+    patches = [x[:, :, i:i + sh * (Ho - 1) + 1:sh, j:j + sw * (Wo - 1) + 1:sw]
+               for i in range(kh) for j in range(kw)]
+    return anp.stack(patches, axis=2), Ho, Wo
+
+
+def _pad_hw(x: Any, padding: tuple[int, int], value: float) -> Any:
+    ph, pw = padding
+    if not (ph or pw):
+        return x
+    return anp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), mode="constant",
+                   constant_values=value)
+
+
+def conv2d(x: Any, w: Any, stride: tuple[int, int], padding: tuple[int, int]) -> Any:
+    O, C, kh, kw = w.shape
+    patches, Ho, Wo = _windows(_pad_hw(x, padding, 0), (kh, kw), stride)
+    out = anp.tensordot(patches, anp.reshape(w, (O, C, kh * kw)), axes=([1, 2], [1, 2]))
+    return anp.transpose(out, (0, 3, 1, 2))                   # (N, Ho, Wo, O) -> NCHW
+
+
+def max_pool2d(x: Any, kernel: tuple[int, int], stride: tuple[int, int],
+               padding: tuple[int, int]) -> Any:
+    patches, _, _ = _windows(_pad_hw(x, padding, -np.inf), kernel, stride)
+    return anp.max(patches, axis=2)
+
+
+def avg_pool2d(x: Any, kernel: tuple[int, int], stride: tuple[int, int],
+               padding: tuple[int, int]) -> Any:
+    patches, _, _ = _windows(_pad_hw(x, padding, 0), kernel, stride)
+    return anp.mean(patches, axis=2)
+
+
 # ----------------------------------------------------------------------------- autograd
 def stop_gradient(x: Any) -> Any:
     return np.asarray(getval(x))

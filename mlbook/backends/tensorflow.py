@@ -224,6 +224,50 @@ def boolean_mask(x: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
     return tf.boolean_mask(x, mask)
 
 
+# ----------------------------------------------------------------------------- parameters
+def make_parameter(x: tf.Tensor) -> tf.Variable:
+    return tf.Variable(x)
+
+
+def assign(param: tf.Variable, value: tf.Tensor) -> None:
+    param.assign(value)
+
+
+# ----------------------------------------------------------------------------- convolution, pooling
+# TensorFlow's CPU kernels want NHWC: transpose in, compute, transpose back.
+def _nhwc(x: tf.Tensor) -> tf.Tensor:
+    return tf.transpose(x, [0, 2, 3, 1])
+
+
+def _nchw(x: tf.Tensor) -> tf.Tensor:
+    return tf.transpose(x, [0, 3, 1, 2])
+
+
+def conv2d(x: tf.Tensor, w: tf.Tensor, stride: tuple[int, int],
+           padding: tuple[int, int]) -> tf.Tensor:
+    (ph, pw), (sh, sw) = padding, stride
+    out = tf.nn.conv2d(_nhwc(x), tf.transpose(w, [2, 3, 1, 0]), strides=[1, sh, sw, 1],
+                       padding=[[0, 0], [ph, ph], [pw, pw], [0, 0]])
+    return _nchw(out)
+
+
+def _pool(fn: Callable[..., tf.Tensor], x: tf.Tensor, kernel: tuple[int, int],
+          stride: tuple[int, int], padding: tuple[int, int], fill: float) -> tf.Tensor:
+    ph, pw = padding
+    x = _nhwc(x)
+    if ph or pw:
+        x = tf.pad(x, [[0, 0], [ph, ph], [pw, pw], [0, 0]], constant_values=fill)
+    return _nchw(fn(x, ksize=kernel, strides=stride, padding="VALID"))
+
+
+def max_pool2d(x, kernel, stride, padding):  # noqa: D103 - documented in mlbook.nn.functional
+    return _pool(tf.nn.max_pool2d, x, kernel, stride, padding, float("-inf"))
+
+
+def avg_pool2d(x, kernel, stride, padding):  # noqa: D103
+    return _pool(tf.nn.avg_pool2d, x, kernel, stride, padding, 0.0)
+
+
 # ----------------------------------------------------------------------------- autograd
 stop_gradient = tf.stop_gradient
 

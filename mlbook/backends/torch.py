@@ -207,6 +207,32 @@ def boolean_mask(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return x[mask]
 
 
+# ----------------------------------------------------------------------------- parameters
+def make_parameter(x: torch.Tensor) -> torch.Tensor:
+    return x.detach().clone()
+
+
+def assign(param: torch.Tensor, value: torch.Tensor) -> None:
+    with torch.no_grad():
+        param.copy_(value)
+
+
+# ----------------------------------------------------------------------------- convolution, pooling
+def conv2d(x: torch.Tensor, w: torch.Tensor, stride: tuple[int, int],
+           padding: tuple[int, int]) -> torch.Tensor:
+    return F.conv2d(x, w, stride=stride, padding=padding)
+
+
+def max_pool2d(x: torch.Tensor, kernel: tuple[int, int], stride: tuple[int, int],
+               padding: tuple[int, int]) -> torch.Tensor:
+    return F.max_pool2d(x, kernel, stride=stride, padding=padding)
+
+
+def avg_pool2d(x: torch.Tensor, kernel: tuple[int, int], stride: tuple[int, int],
+               padding: tuple[int, int]) -> torch.Tensor:
+    return F.avg_pool2d(x, kernel, stride=stride, padding=padding, count_include_pad=True)
+
+
 # ----------------------------------------------------------------------------- autograd
 def stop_gradient(x: torch.Tensor) -> torch.Tensor:
     return x.detach()

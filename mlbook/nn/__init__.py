@@ -1,0 +1,13 @@
+"""Neural-network layers written once on mlbook's neutral ops; see :mod:`mlbook.nn.layers`."""
+
+from . import functional
+from .layers import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm, BatchNorm1d, BatchNorm2d, Conv2d,
+                     Dense, Dropout, Embedding, Flatten, GlobalAvgPool2d, LayerNorm, LazyLinear,
+                     Linear, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh)
+from .module import Module, Parameter, Sequential
+from .rnn import GRU, LSTM, RNN
+
+__all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm", "BatchNorm1d", "BatchNorm2d", "Conv2d",
+           "Dense", "Dropout", "Embedding", "Flatten", "GRU", "GlobalAvgPool2d", "LSTM",
+           "LayerNorm", "LazyLinear", "Linear", "MaxPool2d", "Module", "Parameter", "RNN", "ReLU",
+           "Sequential", "Sigmoid", "Softmax", "Tanh", "functional"]

@@ -1,0 +1,337 @@
+"""Layers written once on mlbook's neutral ops (as Keras 3 layers are written on ``keras.ops``).
+
+Conventions, the same on every backend: images are NCHW; ``Linear`` computes
+:math:`y = xW + b` with ``weight`` of shape (in, out); convolution weights are (out, in, kh, kw);
+BatchNorm updates its running statistics as
+
+.. math:: \\hat\\mu \\leftarrow (1 - m)\\,\\hat\\mu + m\\,\\mu_B, \\qquad
+          \\hat\\sigma^2 \\leftarrow (1 - m)\\,\\hat\\sigma^2 + m\\,\\sigma_B^2
+
+with momentum :math:`m` = 0.1 (PyTorch's convention; Keras writes 0.99 for :math:`1 - m`) and the
+biased batch variance :math:`\\sigma_B^2`, and normalises with :math:`\\epsilon` = 1e-5.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import backends as _backends
+from .. import config
+from .. import init as _init
+from .. import ops
+from ..autograd import stop_gradient
+from . import functional as F
+from .module import Module, Parameter
+
+__all__ = ["Linear", "LazyLinear", "Dense", "Flatten", "ReLU", "Sigmoid", "Tanh", "Softmax",
+           "Dropout", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "GlobalAvgPool2d",
+           "BatchNorm", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding"]
+
+
+def _param(init: Any, shape: tuple[int, ...], fan_in: int, fan_out: int) -> Parameter:
+    return Parameter(_backends.current().from_numpy(init(shape, fan_in, fan_out)))
+
+
+class Linear(Module):
+    """Fully connected layer :math:`y = xW + b`, ``weight`` (in, out), ``bias`` (out,).
+
+    ``in_features=None`` makes it lazy: the input size is read from the first input (as
+    ``torch.nn.LazyLinear`` and Keras ``Dense``).  Weights default to Xavier-uniform, biases to 0.
+    """
+
+    def __init__(self, in_features: int | None, out_features: int | None = None,
+                 bias: bool = True, weight_init: Any = None, bias_init: Any = None) -> None:
+        super().__init__()
+        if out_features is None:                  # Linear(out) is the lazy form, as Dense(out)
+            in_features, out_features = None, in_features
+        self.in_features, self.out_features, self.use_bias = in_features, out_features, bias
+        self.weight_init = weight_init or _init.xavier("uniform")
+        self.bias_init = bias_init or _init.zeros()
+        self.weight = Parameter(None)
+        self.bias = Parameter(None)
+        if in_features is not None:
+            self._build(in_features)
+
+    def _build(self, in_features: int) -> None:
+        self.in_features = in_features
+        self.weight = _param(self.weight_init, (in_features, self.out_features), in_features,
+                             self.out_features)
+        if self.use_bias:
+            self.bias = _param(self.bias_init, (self.out_features,), in_features,
+                               self.out_features)
+
+    def fans(self, name: str) -> tuple[int, int]:
+        return self.in_features, self.out_features
+
+    def forward(self, x: Any) -> Any:
+        if self.weight is None:
+            self._build(ops.shape(x)[-1])
+        shape = ops.shape(x)
+        if shape[-1] != self.in_features:
+            raise ValueError(f"Linear({self.in_features}, {self.out_features}) got an input with "
+                             f"{shape[-1]} features (shape {shape})")
+        y = ops.matmul(x, self.weight)
+        return y + self.bias if self.use_bias else y
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}"
+
+
+def LazyLinear(out_features: int, bias: bool = True, **kwargs: Any) -> Linear:
+    """A :class:`Linear` layer whose input size is inferred on the first call."""
+    return Linear(None, out_features, bias=bias, **kwargs)
+
+
+Dense = LazyLinear
+
+
+class Flatten(Module):
+    """Flatten all axes but the first (the batch): (N, C, H, W) -> (N, C*H*W)."""
+
+    def forward(self, x: Any) -> Any:
+        return ops.flatten(x, 1)
+
+
+class ReLU(Module):
+    """:math:`\\max(x, 0)`."""
+
+    def forward(self, x: Any) -> Any:
+        return ops.relu(x)
+
+
+class Sigmoid(Module):
+    """:math:`1 / (1 + e^{-x})`."""
+
+    def forward(self, x: Any) -> Any:
+        return ops.sigmoid(x)
+
+
+class Tanh(Module):
+    """:math:`\\tanh x`."""
+
+    def forward(self, x: Any) -> Any:
+        return ops.tanh(x)
+
+
+class Softmax(Module):
+    """Softmax along ``axis`` (the last by default)."""
+
+    def __init__(self, axis: int = -1) -> None:
+        super().__init__()
+        self.axis = axis
+
+    def forward(self, x: Any) -> Any:
+        return ops.softmax(x, self.axis)
+
+
+class Dropout(Module):
+    """Inverted dropout: in training, zero each element with probability ``p`` and scale the
+    rest by :math:`1/(1-p)` so the expectation is unchanged; the identity in prediction.
+    The mask comes from mlbook's seeded generator (the same on every backend)."""
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+        self.p = p
+
+    def forward(self, x: Any) -> Any:
+        if not self.training or self.p == 0:
+            return x
+        keep = config.generator().random(ops.shape(x)) >= self.p
+        mask = _backends.current().from_numpy((keep / (1.0 - self.p)).astype(ops.dtype(x)))
+        return x * mask
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+def _pair(v: int | tuple[int, int]) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else tuple(v)  # type: ignore[return-value]
+
+
+class Conv2d(Module):
+    """2-D convolution on NCHW input, ``weight`` (out, in, kh, kw), ``bias`` (out,).
+    ``in_channels=None`` infers it from the first input (as ``LazyConv2d``)."""
+
+    def __init__(self, in_channels: int | None, out_channels: int,
+                 kernel_size: int | tuple[int, int], stride: int | tuple[int, int] = 1,
+                 padding: int | tuple[int, int] = 0, bias: bool = True,
+                 weight_init: Any = None, bias_init: Any = None) -> None:
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.padding = _pair(kernel_size), stride, padding
+        self.use_bias = bias
+        self.weight_init = weight_init or _init.xavier("uniform")
+        self.bias_init = bias_init or _init.zeros()
+        self.weight = Parameter(None)
+        self.bias = Parameter(None)
+        if in_channels is not None:
+            self._build(in_channels)
+
+    def fans(self, name: str) -> tuple[int, int]:
+        k = self.kernel_size[0] * self.kernel_size[1]
+        return self.in_channels * k, self.out_channels * k
+
+    def _build(self, in_channels: int) -> None:
+        self.in_channels = in_channels
+        fan_in, fan_out = self.fans("weight")
+        self.weight = _param(self.weight_init, (self.out_channels, in_channels) + self.kernel_size,
+                             fan_in, fan_out)
+        if self.use_bias:
+            self.bias = _param(self.bias_init, (self.out_channels,), fan_in, fan_out)
+
+    def forward(self, x: Any) -> Any:
+        if self.weight is None:
+            self._build(ops.shape(x)[1])
+        return F.conv2d(x, self.weight, self.bias if self.use_bias else None, self.stride,
+                        self.padding)
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}")
+
+
+class MaxPool2d(Module):
+    """Max pooling over ``kernel_size`` windows (stride defaults to the kernel size)."""
+
+    def __init__(self, kernel_size: int | tuple[int, int], stride: Any = None,
+                 padding: int | tuple[int, int] = 0) -> None:
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    def forward(self, x: Any) -> Any:
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(MaxPool2d):
+    """Average pooling over ``kernel_size`` windows (zero padding counts in the average)."""
+
+    def forward(self, x: Any) -> Any:
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed ``output_size`` (H, W); the input size must be a multiple of it
+    (``(1, 1)`` is global average pooling, NiN's and ResNet's head)."""
+
+    def __init__(self, output_size: int | tuple[int, int]) -> None:
+        super().__init__()
+        self.output_size = _pair(output_size)
+
+    def forward(self, x: Any) -> Any:
+        n, c, h, w = ops.shape(x)
+        oh, ow = self.output_size
+        if h % oh or w % ow:
+            raise ValueError(f"AdaptiveAvgPool2d{self.output_size}: input {h}x{w} is not a "
+                             "multiple of the output size")
+        return ops.mean(ops.reshape(x, (n, c, oh, h // oh, ow, w // ow)), axis=(3, 5))
+
+
+class GlobalAvgPool2d(Module):
+    """Mean over the spatial axes: (N, C, H, W) -> (N, C, 1, 1)."""
+
+    def forward(self, x: Any) -> Any:
+        return ops.mean(x, axis=(2, 3), keepdims=True)
+
+
+class BatchNorm(Module):
+    """Batch normalisation over the batch (and spatial) axes, one scale ``gamma`` and shift
+    ``beta`` per feature/channel.  In training it normalises with the batch statistics and
+    updates ``running_mean``/``running_var`` (see the module docstring for the rule); in
+    prediction it uses the running statistics.  Input (N, C) or (N, C, H, W)."""
+
+    MOMENTUM = 0.1
+    EPS = 1e-5
+
+    def __init__(self, num_features: int | None = None, momentum: float = MOMENTUM,
+                 eps: float = EPS) -> None:
+        super().__init__()
+        self.num_features, self.momentum, self.eps = num_features, momentum, eps
+        self.gamma = Parameter(None)
+        self.beta = Parameter(None)
+        self.register_buffer("running_mean", None)
+        self.register_buffer("running_var", None)
+        if num_features is not None:
+            self._build(num_features)
+
+    def _build(self, n: int) -> None:
+        self.num_features = n
+        self.gamma = Parameter(ops.ones(n))
+        self.beta = Parameter(ops.zeros(n))
+        self.register_buffer("running_mean", ops.zeros(n))
+        self.register_buffer("running_var", ops.ones(n))
+
+    def forward(self, x: Any) -> Any:
+        shape = ops.shape(x)
+        if len(shape) not in (2, 4):
+            raise ValueError(f"BatchNorm expects (N, C) or (N, C, H, W) input, got {shape}")
+        if self.gamma is None:
+            self._build(shape[1])
+        axes = (0,) if len(shape) == 2 else (0, 2, 3)
+        view = (1, -1) if len(shape) == 2 else (1, -1, 1, 1)
+        if self.training:
+            mean = ops.mean(x, axis=axes, keepdims=True)
+            var = ops.mean((x - mean) ** 2, axis=axes, keepdims=True)
+            m = self.momentum
+            self.running_mean = stop_gradient(
+                (1 - m) * self.running_mean + m * ops.reshape(mean, (-1,)))
+            self.running_var = stop_gradient(
+                (1 - m) * self.running_var + m * ops.reshape(var, (-1,)))
+        else:
+            mean = ops.reshape(self.running_mean, view)
+            var = ops.reshape(self.running_var, view)
+        x_hat = (x - mean) / ops.sqrt(var + self.eps)
+        return ops.reshape(self.gamma, view) * x_hat + ops.reshape(self.beta, view)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, momentum={self.momentum}, eps={self.eps}"
+
+
+BatchNorm1d = BatchNorm
+BatchNorm2d = BatchNorm
+
+
+class LayerNorm(Module):
+    """Normalise each example over its last ``len(normalized_shape)`` axes, then scale and shift:
+    :math:`\\gamma (x - \\mu)/\\sqrt{\\sigma^2 + \\epsilon} + \\beta`."""
+
+    def __init__(self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5) -> None:
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
+            tuple(normalized_shape)
+        self.normalized_shape, self.eps = shape, eps
+        self.gamma = Parameter(ops.ones(shape))
+        self.beta = Parameter(ops.zeros(shape))
+
+    def forward(self, x: Any) -> Any:
+        k = len(self.normalized_shape)
+        if ops.shape(x)[-k:] != self.normalized_shape:
+            raise ValueError(f"LayerNorm{self.normalized_shape} got input of shape "
+                             f"{ops.shape(x)}")
+        axes = tuple(range(-k, 0))
+        mean = ops.mean(x, axis=axes, keepdims=True)
+        var = ops.mean((x - mean) ** 2, axis=axes, keepdims=True)
+        return self.gamma * (x - mean) / ops.sqrt(var + self.eps) + self.beta
+
+
+class Embedding(Module):
+    """A lookup table: integer token ids (any shape) -> vectors of size ``embedding_dim``.
+    ``weight`` (num_embeddings, embedding_dim), initialised from N(0, 1)."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, weight_init: Any = None) -> None:
+        super().__init__()
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.weight = _param(weight_init or _init.normal(0.0, 1.0),
+                             (num_embeddings, embedding_dim), num_embeddings, embedding_dim)
+
+    def forward(self, indices: Any) -> Any:
+        shape = ops.shape(indices)
+        rows = ops.take(self.weight, ops.reshape(indices, (-1,)), axis=0)
+        return ops.reshape(rows, shape + (self.embedding_dim,))

@@ -1,0 +1,148 @@
+"""Recurrent layers on the neutral ops: ``RNN``, ``GRU``, ``LSTM``.
+
+Input ``(time, batch, features)``; output ``(time, batch, directions * hidden)`` and the final
+state ``(layers * directions, batch, hidden)`` (for LSTM a pair ``(H, C)``).  The equations are
+those of the book's from-scratch sections, so a cell written by hand with the same weights gives
+the same numbers:
+
+* RNN: :math:`H_t = \\tanh(X_t W_x + H_{t-1} W_h + b)`
+* GRU (gates reset, update, candidate):
+  :math:`R = \\sigma(X W_{xr} + H W_{hr} + b_r)`, :math:`Z = \\sigma(X W_{xz} + H W_{hz} + b_z)`,
+  :math:`\\tilde H = \\tanh(X W_{xh} + (R \\odot H) W_{hh} + b_h)`,
+  :math:`H_t = Z \\odot H + (1 - Z) \\odot \\tilde H`
+* LSTM (gates input, forget, output, candidate):
+  :math:`C_t = F \\odot C + I \\odot \\tilde C`, :math:`H_t = O \\odot \\tanh C_t`
+
+Per layer ``l`` and direction the parameters are ``weight_x_l{l}`` (in, gates*hidden),
+``weight_h_l{l}`` (hidden, gates*hidden) and ``bias_l{l}`` (gates*hidden), with the gates side
+by side in the order above and ``_reverse`` appended for the backward direction.  They start
+uniform on :math:`\\pm 1/\\sqrt{\\mathrm{hidden}}`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import init as _init
+from .. import ops
+from .layers import _param
+from .module import Module
+
+__all__ = ["RNN", "GRU", "LSTM"]
+
+
+class _Recurrent(Module):
+    GATES = 1
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bidirectional: bool = False) -> None:
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        self.num_layers, self.bidirectional = num_layers, bidirectional
+        self.directions = 2 if bidirectional else 1
+        bound = 1.0 / math.sqrt(hidden_size)
+        init = _init.uniform(-bound, bound)
+        g = self.GATES * hidden_size
+        for layer in range(num_layers):
+            size_in = input_size if layer == 0 else hidden_size * self.directions
+            for suffix in self._suffixes():
+                setattr(self, f"weight_x_l{layer}{suffix}", _param(init, (size_in, g), 0, 0))
+                setattr(self, f"weight_h_l{layer}{suffix}", _param(init, (hidden_size, g), 0, 0))
+                setattr(self, f"bias_l{layer}{suffix}", _param(init, (g,), 0, 0))
+
+    def _suffixes(self) -> list[str]:
+        return ["", "_reverse"][:self.directions]
+
+    def begin_state(self, batch_size: int) -> Any:
+        """The zero initial state for ``batch_size`` sequences."""
+        return ops.zeros((self.num_layers * self.directions, batch_size, self.hidden_size))
+
+    def forward(self, x: Any, state: Any = None) -> tuple[Any, Any]:
+        shape = ops.shape(x)
+        if len(shape) != 3 or shape[2] != self.input_size:
+            raise ValueError(f"{type(self).__name__} expects (time, batch, {self.input_size}) "
+                             f"input, got {shape}")
+        if state is None:
+            state = self.begin_state(shape[1])
+        finals = []
+        for layer in range(self.num_layers):
+            outputs = []
+            for d, suffix in enumerate(self._suffixes()):
+                k = layer * self.directions + d
+                weights = [getattr(self, f"{n}_l{layer}{suffix}")
+                           for n in ("weight_x", "weight_h", "bias")]
+                out, final = self._run(x, self._state_at(state, k), weights, reverse=d == 1)
+                outputs.append(out)
+                finals.append(final)
+            x = outputs[0] if len(outputs) == 1 else ops.concat(outputs, axis=2)
+        return x, self._stack_states(finals)
+
+    def _state_at(self, state: Any, k: int) -> Any:
+        return state[k]
+
+    def _stack_states(self, finals: list[Any]) -> Any:
+        return ops.stack(finals)
+
+    def _run(self, x: Any, h: Any, weights: list[Any], reverse: bool) -> tuple[Any, Any]:
+        w_x, w_h, b = weights
+        xw = ops.matmul(x, w_x) + b                # all time steps at once: (T, B, gates*H)
+        steps = range(ops.shape(x)[0])
+        outs = []
+        for t in (reversed(steps) if reverse else steps):
+            h = self.cell(xw[t], h, w_h)
+            outs.append(h[0] if isinstance(h, tuple) else h)
+        if reverse:
+            outs.reverse()
+        return ops.stack(outs), h
+
+    def cell(self, xw: Any, h: Any, w_h: Any) -> Any:
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return (f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
+                f"bidirectional={self.bidirectional}")
+
+
+class RNN(_Recurrent):
+    """Elman RNN with tanh: :math:`H_t = \\tanh(X_t W_x + H_{t-1} W_h + b)`."""
+
+    def cell(self, xw: Any, h: Any, w_h: Any) -> Any:
+        return ops.tanh(xw + ops.matmul(h, w_h))
+
+
+class GRU(_Recurrent):
+    """Gated recurrent unit (reset gate applied before the hidden matrix, as in the book)."""
+
+    GATES = 3
+
+    def cell(self, xw: Any, h: Any, w_h: Any) -> Any:
+        n = self.hidden_size
+        rz = ops.sigmoid(xw[:, :2 * n] + ops.matmul(h, w_h[:, :2 * n]))
+        r, z = rz[:, :n], rz[:, n:]
+        candidate = ops.tanh(xw[:, 2 * n:] + ops.matmul(r * h, w_h[:, 2 * n:]))
+        return z * h + (1 - z) * candidate
+
+
+class LSTM(_Recurrent):
+    """Long short-term memory; the state is a pair ``(H, C)``."""
+
+    GATES = 4
+
+    def begin_state(self, batch_size: int) -> tuple[Any, Any]:
+        zeros = super().begin_state
+        return zeros(batch_size), zeros(batch_size)
+
+    def _state_at(self, state: Any, k: int) -> Any:
+        return state[0][k], state[1][k]
+
+    def _stack_states(self, finals: list[Any]) -> Any:
+        return ops.stack([h for h, _ in finals]), ops.stack([c for _, c in finals])
+
+    def cell(self, xw: Any, hc: Any, w_h: Any) -> Any:
+        h, c = hc
+        n = self.hidden_size
+        gates = xw + ops.matmul(h, w_h)
+        i, f, o = (ops.sigmoid(gates[:, k * n:(k + 1) * n]) for k in range(3))
+        c = f * c + i * ops.tanh(gates[:, 3 * n:])
+        return o * ops.tanh(c), c
