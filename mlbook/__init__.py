@@ -19,6 +19,7 @@ from .config import BACKENDS, seed
 from .ops import *  # noqa: F401,F403 - the neutral tensor API is mlbook's top level
 from .ops import __all__ as _ops_all
 from .random import normal, permutation, randint, shuffle, uniform
+from . import init  # noqa: E402  (initialisers are used as mb.init.normal(...))
 
 __version__ = "0.1.0"
 

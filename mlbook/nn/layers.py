@@ -51,7 +51,7 @@ class Linear(Module):
         self.weight_init = weight_init or _init.xavier("uniform")
         self.bias_init = bias_init or _init.zeros()
         self.weight = Parameter(None)
-        self.bias = Parameter(None)
+        self.bias = Parameter(None) if bias else None
         if in_features is not None:
             self._build(in_features)
 
@@ -168,7 +168,7 @@ class Conv2d(Module):
         self.weight_init = weight_init or _init.xavier("uniform")
         self.bias_init = bias_init or _init.zeros()
         self.weight = Parameter(None)
-        self.bias = Parameter(None)
+        self.bias = Parameter(None) if bias else None
         if in_channels is not None:
             self._build(in_channels)
 

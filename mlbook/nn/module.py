@@ -118,6 +118,10 @@ class Module:
                 seen.add(id(value))
                 yield (f"{prefix}.{name}" if prefix else name), value
 
+    def is_initialized(self) -> bool:
+        """False while a lazy layer below has not seen an input yet (its parameters are None)."""
+        return all(m.__dict__.get(n) is not None for m in self.modules() for n in m._param_names)
+
     def parameters(self) -> list[Any]:
         """The parameter tensors, in ``named_parameters`` order."""
         return [p for _, p in self.named_parameters()]

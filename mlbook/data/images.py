@@ -1,0 +1,110 @@
+"""Image classification data that works offline: scikit-learn's handwritten digits, and
+Fashion-MNIST through the download registry (IDX files)."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+from typing import Any
+
+import numpy as np
+
+from .arrays import ArrayLoader
+from .download import DataError, download, register
+
+__all__ = ["load_digits", "digits_arrays", "DIGITS_LABELS", "read_idx", "load_fashion_mnist", "text_labels",
+           "fashion_mnist_arrays", "FASHION_MNIST_LABELS"]
+
+DIGITS_LABELS = [str(i) for i in range(10)]
+FASHION_MNIST_LABELS = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
+                        "sneaker", "bag", "ankle boot"]
+
+#: The fixed split of the 1,797 digits: a seed-0 permutation, the first 1,437 for training.
+DIGITS_TRAIN = 1437
+
+
+def digits_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """scikit-learn's 8×8 handwritten digits as ``(X_train, y_train, X_test, y_test)``: images
+    float32 (n, 1, 8, 8) scaled to [0, 1], labels int64; a fixed 1437/360 split."""
+    from sklearn.datasets import load_digits as _sk_digits
+    d = _sk_digits()
+    X = (d.images / 16.0).astype("float32")[:, None, :, :]
+    y = d.target.astype("int64")
+    order = np.random.default_rng(0).permutation(len(y))
+    train, test = order[:DIGITS_TRAIN], order[DIGITS_TRAIN:]
+    return X[train], y[train], X[test], y[test]
+
+
+def load_digits(batch_size: int, flatten: bool = False) -> tuple[ArrayLoader, ArrayLoader]:
+    """Train and test minibatch iterators over the digits (the book's offline stand-in for
+    Fashion-MNIST).  ``flatten`` gives (n, 64) rows instead of (n, 1, 8, 8) images."""
+    X_train, y_train, X_test, y_test = digits_arrays()
+    if flatten:
+        X_train, X_test = X_train.reshape(len(X_train), -1), X_test.reshape(len(X_test), -1)
+    return (ArrayLoader((X_train, y_train), batch_size, shuffle=True),
+            ArrayLoader((X_test, y_test), batch_size, shuffle=False))
+
+
+# --------------------------------------------------------------------------- Fashion-MNIST
+_FASHION_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+_FASHION_FILES = {                                    # the official md5s
+    "train-images-idx3-ubyte.gz": "md5:8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+    "train-labels-idx1-ubyte.gz": "md5:25c81989df183df01b3e8a0aad5dffbe",
+    "t10k-images-idx3-ubyte.gz": "md5:bef4ecab320f06d8554ea6380940ec79",
+    "t10k-labels-idx1-ubyte.gz": "md5:bb300cfdad3c16e7a12a480ee83cd310",
+}
+for _name, _checksum in _FASHION_FILES.items():
+    register(_name, _FASHION_URL + _name, _checksum)
+
+_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (gzip-compressed or not), checking its header against its size."""
+    path = os.fspath(path)
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            data = f.read()
+    except (OSError, EOFError) as err:
+        raise DataError(f"{path} is not a readable IDX file ({err}); delete it and download it "
+                        "again") from err
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES:
+        raise DataError(f"{path} is not an IDX file (bad magic number {data[:4].hex()})")
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise DataError(f"{path}: IDX header truncated")
+    shape = struct.unpack(f">{ndim}I", data[4:header])
+    dtype = np.dtype(_IDX_TYPES[data[2]])
+    expected = int(np.prod(shape)) * dtype.itemsize
+    if len(data) - header != expected:
+        raise DataError(f"{path}: the header says shape {shape} ({expected} bytes of data) but "
+                        f"the file holds {len(data) - header}; it is corrupt or truncated")
+    return np.frombuffer(data, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def fashion_mnist_arrays(cache_dir: str | None = None) -> tuple[np.ndarray, ...]:
+    """Fashion-MNIST as ``(X_train, y_train, X_test, y_test)``: images float32 (n, 1, 28, 28)
+    in [0, 1], labels int64.  Files come from the cache or are downloaded (and verified)."""
+    parts = [read_idx(download(name, cache_dir)) for name in _FASHION_FILES]
+    (X_train, y_train, X_test, y_test) = parts
+    for X, y in ((X_train, y_train), (X_test, y_test)):
+        if len(X) != len(y):
+            raise DataError(f"Fashion-MNIST: {len(X)} images but {len(y)} labels")
+    scale = lambda X: (X.astype("float32") / 255.0)[:, None, :, :]  # noqa: E731
+    return scale(X_train), y_train.astype("int64"), scale(X_test), y_test.astype("int64")
+
+
+def load_fashion_mnist(batch_size: int, cache_dir: str | None = None
+                       ) -> tuple[ArrayLoader, ArrayLoader]:
+    """Train and test iterators over Fashion-MNIST (the book's ``load_data_fashion_mnist``)."""
+    X_train, y_train, X_test, y_test = fashion_mnist_arrays(cache_dir)
+    return (ArrayLoader((X_train, y_train), batch_size, shuffle=True),
+            ArrayLoader((X_test, y_test), batch_size, shuffle=False))
+
+
+def text_labels(labels: Any, names: list[str] = FASHION_MNIST_LABELS) -> list[str]:
+    """Class names for integer labels."""
+    return [names[int(i)] for i in np.asarray(labels).reshape(-1)]

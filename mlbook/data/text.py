@@ -1,0 +1,159 @@
+"""Text data: H. G. Wells' *The Time Machine*, tokenisation, ``Vocab`` and the two ways of
+cutting a corpus into minibatches of subsequences (random and sequential sampling)."""
+
+from __future__ import annotations
+
+import collections
+import re
+from typing import Any, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from .. import backends as _backends
+from .. import config
+from .download import DataError, download, register
+
+__all__ = ["read_time_machine", "tokenize", "Vocab", "count_corpus", "load_corpus_time_machine",
+           "seq_data_iter_random", "seq_data_iter_sequential", "SeqDataLoader",
+           "load_data_time_machine"]
+
+register("timemachine.txt",
+         "https://raw.githubusercontent.com/probml/probml-data/main/data/timemachine.txt",
+         "sha1:7a156c18e04ff27879dc2102115c8adb78bc845c")
+
+
+def read_time_machine(cache_dir: str | None = None) -> list[str]:
+    """The book as lines of lower-case letters and spaces (everything else becomes a space).
+    The file comes from ``MLBOOK_DATA_DIR`` or is downloaded (and its sha1 checked)."""
+    path = download("timemachine.txt", cache_dir)
+    with open(path, encoding="utf-8") as f:
+        lines = f.readlines()
+    return [re.sub("[^A-Za-z]+", " ", line).strip().lower() for line in lines]
+
+
+def tokenize(lines: Sequence[str], token: str = "word") -> list[list[str]]:
+    """Split each line into words (``token="word"``) or characters (``"char"``)."""
+    if token == "word":
+        return [line.split() for line in lines]
+    if token == "char":
+        return [list(line) for line in lines]
+    raise ValueError(f"token must be 'word' or 'char', got {token!r}")
+
+
+def count_corpus(tokens: Iterable[Any]) -> collections.Counter:
+    """Token frequencies of a list of tokens or a list of token lists."""
+    tokens = list(tokens)
+    if tokens and isinstance(tokens[0], list):
+        tokens = [t for line in tokens for t in line]
+    return collections.Counter(tokens)
+
+
+class Vocab:
+    """Maps tokens to indices: index 0 is ``"<unk>"`` (any unknown token), then the
+    ``reserved_tokens``, then the tokens seen at least ``min_freq`` times, most frequent first
+    (ties in order of first appearance)."""
+
+    def __init__(self, tokens: Iterable[Any] = (), min_freq: int = 0,
+                 reserved_tokens: Sequence[str] = ()) -> None:
+        counter = count_corpus(tokens)
+        self.token_freqs = sorted(counter.items(), key=lambda kv: kv[1], reverse=True)
+        self.idx_to_token = ["<unk>"] + [t for t in reserved_tokens if t != "<unk>"]
+        self.token_to_idx = {t: i for i, t in enumerate(self.idx_to_token)}
+        for token, freq in self.token_freqs:
+            if freq < min_freq:
+                break
+            if token not in self.token_to_idx:
+                self.token_to_idx[token] = len(self.idx_to_token)
+                self.idx_to_token.append(token)
+
+    def __len__(self) -> int:
+        return len(self.idx_to_token)
+
+    def __getitem__(self, tokens: Any) -> Any:
+        """Index of a token, or a list of indices for a list/tuple of tokens."""
+        if isinstance(tokens, (list, tuple)):
+            return [self[t] for t in tokens]
+        return self.token_to_idx.get(tokens, self.unk)
+
+    def to_tokens(self, indices: Any) -> Any:
+        """Token of an index, or tokens of a list of indices."""
+        if isinstance(indices, (list, tuple, np.ndarray)):
+            return [self.idx_to_token[int(i)] for i in indices]
+        return self.idx_to_token[int(indices)]
+
+    @property
+    def unk(self) -> int:
+        return 0
+
+
+def load_corpus_time_machine(max_tokens: int = -1, token: str = "char",
+                             cache_dir: str | None = None) -> tuple[list[int], Vocab]:
+    """The book as one list of token indices (characters by default) and its ``Vocab``."""
+    tokens = tokenize(read_time_machine(cache_dir), token)
+    vocab = Vocab(tokens)
+    corpus = [vocab[t] for line in tokens for t in line]
+    if max_tokens > 0:
+        corpus = corpus[:max_tokens]
+    return corpus, vocab
+
+
+def _check(corpus: Sequence[int], batch_size: int, num_steps: int) -> None:
+    if batch_size < 1 or num_steps < 1:
+        raise ValueError("batch_size and num_steps must be positive")
+    if (len(corpus) - 1) // num_steps < batch_size:
+        raise ValueError(f"a corpus of {len(corpus)} tokens is too short for one batch of "
+                         f"{batch_size} sequences of {num_steps} steps")
+
+
+def seq_data_iter_random(corpus: Sequence[int], batch_size: int, num_steps: int
+                         ) -> Iterator[tuple[Any, Any]]:
+    """Random sampling: start at a random offset, cut into subsequences of ``num_steps``, and
+    yield them in random order; ``Y`` is ``X`` shifted by one token.  Batches (batch, steps)."""
+    _check(corpus, batch_size, num_steps)
+    gen = config.generator()
+    corpus = np.asarray(corpus[int(gen.integers(0, num_steps)):], dtype="int64")
+    num_subseqs = (len(corpus) - 1) // num_steps
+    starts = gen.permutation(np.arange(0, num_subseqs * num_steps, num_steps))
+    b = _backends.current()
+    for i in range(0, batch_size * (num_subseqs // batch_size), batch_size):
+        idx = starts[i:i + batch_size]
+        X = np.stack([corpus[j:j + num_steps] for j in idx])
+        Y = np.stack([corpus[j + 1:j + 1 + num_steps] for j in idx])
+        yield b.from_numpy(X), b.from_numpy(Y)
+
+
+def seq_data_iter_sequential(corpus: Sequence[int], batch_size: int, num_steps: int
+                             ) -> Iterator[tuple[Any, Any]]:
+    """Sequential partitioning: after a random offset, split the corpus into ``batch_size``
+    parallel streams, so consecutive minibatches continue each other (the hidden state can be
+    carried across them)."""
+    _check(corpus, batch_size, num_steps)
+    offset = int(config.generator().integers(0, num_steps))
+    num_tokens = ((len(corpus) - offset - 1) // batch_size) * batch_size
+    Xs = np.asarray(corpus[offset:offset + num_tokens], dtype="int64").reshape(batch_size, -1)
+    Ys = np.asarray(corpus[offset + 1:offset + 1 + num_tokens],
+                    dtype="int64").reshape(batch_size, -1)
+    b = _backends.current()
+    for i in range(0, (Xs.shape[1] // num_steps) * num_steps, num_steps):
+        yield b.from_numpy(Xs[:, i:i + num_steps]), b.from_numpy(Ys[:, i:i + num_steps])
+
+
+class SeqDataLoader:
+    """Iterator over minibatches of the Time Machine corpus (random or sequential sampling)."""
+
+    def __init__(self, batch_size: int, num_steps: int, use_random_iter: bool = False,
+                 max_tokens: int = 10000, cache_dir: str | None = None) -> None:
+        self.corpus, self.vocab = load_corpus_time_machine(max_tokens, cache_dir=cache_dir)
+        self.batch_size, self.num_steps = batch_size, num_steps
+        self.sample = seq_data_iter_random if use_random_iter else seq_data_iter_sequential
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        return self.sample(self.corpus, self.batch_size, self.num_steps)
+
+
+def load_data_time_machine(batch_size: int, num_steps: int, use_random_iter: bool = False,
+                           max_tokens: int = 10000, cache_dir: str | None = None
+                           ) -> tuple[SeqDataLoader, Vocab]:
+    """The minibatch iterator and the vocabulary of the Time Machine (characters)."""
+    loader = SeqDataLoader(batch_size, num_steps, use_random_iter, max_tokens, cache_dir)
+    return loader, loader.vocab

@@ -1,0 +1,160 @@
+"""Plotting helpers (matplotlib) in the book's vocabulary: ``set_figsize``, ``plot``,
+``show_images`` and ``Animator``.  In a notebook figures are drawn as SVG."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import ops
+
+__all__ = ["use_svg_display", "set_figsize", "set_axes", "plot", "show_images", "Animator"]
+
+
+def _plt() -> Any:
+    import matplotlib
+    from .train import in_notebook
+    if not in_notebook() and matplotlib.get_backend().lower() not in ("agg", "svg", "pdf"):
+        import os
+        if not os.environ.get("DISPLAY"):
+            matplotlib.use("Agg")             # headless: draw to files, never fail on show()
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def use_svg_display() -> None:
+    """Draw figures in a notebook as SVG (sharp at any zoom)."""
+    try:
+        from matplotlib_inline import backend_inline
+        backend_inline.set_matplotlib_formats("svg")
+    except ImportError:
+        pass
+
+
+def set_figsize(figsize: tuple[float, float] = (3.5, 2.5)) -> None:
+    """Set matplotlib's default figure size (inches)."""
+    use_svg_display()
+    _plt().rcParams["figure.figsize"] = figsize
+
+
+def set_axes(axes: Any, xlabel: str | None, ylabel: str | None, xlim: Any, ylim: Any,
+             xscale: str, yscale: str, legend: Sequence[str] | None) -> None:
+    """Label, limit and scale a matplotlib ``Axes``."""
+    axes.set_xlabel(xlabel), axes.set_ylabel(ylabel)
+    axes.set_xscale(xscale), axes.set_yscale(yscale)
+    axes.set_xlim(xlim), axes.set_ylim(ylim)
+    if legend:
+        axes.legend(legend)
+    axes.grid()
+
+
+def _numpy(v: Any) -> np.ndarray:
+    return v if isinstance(v, np.ndarray) else np.asarray(ops.to_numpy(v)) \
+        if not isinstance(v, (list, tuple)) else np.asarray(v)
+
+
+def plot(X: Any, Y: Any = None, xlabel: str | None = None, ylabel: str | None = None,
+         legend: Sequence[str] | None = None, xlim: Any = None, ylim: Any = None,
+         xscale: str = "linear", yscale: str = "linear",
+         fmts: Sequence[str] = ("-", "m--", "g-.", "r:"), figsize: tuple[float, float] = (3.5, 2.5),
+         axes: Any = None) -> Any:
+    """Plot one or several curves (tensors, arrays or lists); returns the ``Axes``.
+    ``plot(x, [f(x), g(x)], legend=["f", "g"])``; with ``Y`` omitted, ``X`` is plotted against
+    its index."""
+    plt = _plt()
+    if axes is None:
+        set_figsize(figsize)
+        axes = plt.gca()
+
+    def many(v: Any) -> bool:
+        return isinstance(v, (list, tuple)) and len(v) > 0 and \
+            (isinstance(v[0], (list, tuple)) or np.ndim(_numpy(v[0])) > 0)
+
+    if Y is None:
+        X, Y = [[]], X
+    if not many(X):
+        X = [X]
+    if not many(Y):
+        Y = [Y]
+    if len(X) != len(Y):
+        X = X * len(Y)
+    axes.cla()
+    for x, y, fmt in zip(X, Y, fmts * len(Y)):
+        y = _numpy(y)
+        x = _numpy(x)
+        axes.plot(x, y, fmt) if len(x) else axes.plot(y, fmt)
+    set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
+    return axes
+
+
+def show_images(imgs: Any, num_rows: int, num_cols: int, titles: Sequence[str] | None = None,
+                scale: float = 1.5) -> Any:
+    """A grid of images (a tensor (n, H, W) or (n, 1, H, W), or a list of them); returns the
+    axes."""
+    plt = _plt()
+    imgs = [np.squeeze(_numpy(img)) for img in (imgs if isinstance(imgs, (list, tuple))
+                                                 else list(_numpy(imgs)))]
+    _, axes = plt.subplots(num_rows, num_cols, figsize=(num_cols * scale, num_rows * scale))
+    axes = np.asarray(axes).flatten()
+    for i, (ax, img) in enumerate(zip(axes, imgs)):
+        ax.imshow(img, cmap="gray" if img.ndim == 2 else None)
+        ax.axes.get_xaxis().set_visible(False)
+        ax.axes.get_yaxis().set_visible(False)
+        if titles:
+            ax.set_title(titles[i])
+    return axes
+
+
+class Animator:
+    """Plots curves that grow during training: ``animator.add(epoch, (loss, acc))``.  In a
+    notebook the figure is redrawn live; elsewhere (a script, a docs build) it is drawn once by
+    ``show()``."""
+
+    def __init__(self, xlabel: str | None = None, ylabel: str | None = None,
+                 legend: Sequence[str] | None = None, xlim: Any = None, ylim: Any = None,
+                 xscale: str = "linear", yscale: str = "linear",
+                 fmts: Sequence[str] = ("-", "m--", "g-.", "r:"),
+                 figsize: tuple[float, float] = (3.5, 2.5)) -> None:
+        from .train import in_notebook
+        self.live = in_notebook()
+        self.options = dict(xlabel=xlabel, ylabel=ylabel, xlim=xlim, ylim=ylim, xscale=xscale,
+                            yscale=yscale, legend=legend)
+        self.fmts, self.figsize = fmts, figsize
+        self.X: list[list[float]] = []
+        self.Y: list[list[float]] = []
+        self.fig = self.axes = None
+
+    def add(self, x: float, y: Any) -> None:
+        ys = list(y) if isinstance(y, (list, tuple)) else [y]
+        if not self.X:
+            self.X = [[] for _ in ys]
+            self.Y = [[] for _ in ys]
+        for i, v in enumerate(ys):
+            if v is not None:
+                self.X[i].append(float(x))
+                self.Y[i].append(float(v))
+        if self.live:
+            from IPython import display
+            self._draw()
+            display.display(self.fig)
+            display.clear_output(wait=True)
+
+    def _draw(self) -> None:
+        plt = _plt()
+        if self.fig is None:
+            use_svg_display()
+            self.fig, self.axes = plt.subplots(figsize=self.figsize)
+        self.axes.cla()
+        for x, y, fmt in zip(self.X, self.Y, self.fmts):
+            self.axes.plot(x, y, fmt)
+        set_axes(self.axes, **self.options)
+
+    def show(self) -> Any:
+        """Draw the final figure (and return it)."""
+        self._draw()
+        if self.live:
+            from IPython import display
+            display.display(self.fig)
+            _plt().close(self.fig)
+        return self.fig

@@ -1,0 +1,252 @@
+"""Layers: forward values against numpy references, and forward values AND gradients equal on
+every backend for the same weights and inputs.
+
+Tolerances (float32): rtol = 1e-4, atol = 1e-5.  Convolutions, matrix products and recurrent
+loops accumulate tens to hundreds of float32 products in an order each framework chooses
+(im2col, Winograd, blocked GEMM); 1e-4 relative is ~1000 float32 ulps, far below any real
+mistake (a wrong padding or gate moves values by O(1e-1)).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mlbook as mb
+from mlbook import nn
+from helpers import check
+
+RTOL, ATOL = 1e-4, 1e-5
+
+
+def conv_ref(x, w, b, stride, padding):
+    """Naive NCHW cross-correlation in float64."""
+    x = np.pad(x.astype("float64"), ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
+    n, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    ho, wo = (h - kh) // stride[0] + 1, (wd - kw) // stride[1] + 1
+    out = np.zeros((n, o, ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            patch = x[:, :, i * stride[0]:i * stride[0] + kh, j * stride[1]:j * stride[1] + kw]
+            out[:, :, i, j] = np.tensordot(patch, w, axes=([1, 2, 3], [1, 2, 3]))
+    return (out + (0 if b is None else b[None, :, None, None])).astype("float32")
+
+
+def pool_ref(x, k, s, p, kind):
+    fill = -np.inf if kind == "max" else 0.0
+    x = np.pad(x.astype("float64"), ((0, 0), (0, 0), (p,) * 2, (p,) * 2), constant_values=fill)
+    n, c, h, w = x.shape
+    ho, wo = (h - k) // s + 1, (w - k) // s + 1
+    out = np.zeros((n, c, ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            win = x[:, :, i * s:i * s + k, j * s:j * s + k]
+            out[:, :, i, j] = win.max((2, 3)) if kind == "max" else win.mean((2, 3))
+    return out.astype("float32")
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def gru_ref(x, h, wx, wh, b):
+    n = h.shape[1]
+    outs = []
+    for xt in x:
+        xw = xt @ wx + b
+        r = sigmoid(xw[:, :n] + h @ wh[:, :n])
+        z = sigmoid(xw[:, n:2 * n] + h @ wh[:, n:2 * n])
+        cand = np.tanh(xw[:, 2 * n:] + (r * h) @ wh[:, 2 * n:])
+        h = z * h + (1 - z) * cand
+        outs.append(h)
+    return np.stack(outs), h
+
+
+def lstm_ref(x, h, c, wx, wh, b):
+    n = h.shape[1]
+    outs = []
+    for xt in x:
+        g = xt @ wx + b + h @ wh
+        i, f, o = (sigmoid(g[:, k * n:(k + 1) * n]) for k in range(3))
+        c = f * c + i * np.tanh(g[:, 3 * n:])
+        h = o * np.tanh(c)
+        outs.append(h)
+    return np.stack(outs), h, c
+
+
+def params_np(layer):
+    return {k: mb.to_numpy(v).astype("float64") for k, v in layer.named_parameters()}
+
+
+# --------------------------------------------------------------------------- numpy references
+def test_linear_matches_numpy(backend):
+    layer = nn.Linear(5, 3)
+    x = mb.normal(0, 1, (4, 5))
+    p = params_np(layer)
+    check(layer(x), (mb.to_numpy(x) @ p["weight"] + p["bias"]).astype("float32"), RTOL, ATOL)
+
+
+@pytest.mark.parametrize("kernel, stride, padding", [
+    (3, 1, 0), (3, 1, 1), (3, 2, 1), (2, 2, 0), ((3, 2), (2, 1), (1, 0)), (5, 3, 2), (1, 1, 0)])
+def test_conv2d_matches_numpy(backend, kernel, stride, padding):
+    layer = nn.Conv2d(3, 4, kernel, stride=stride, padding=padding,
+                      bias_init=mb.init.normal(0, 1))
+    x = mb.normal(0, 1, (2, 3, 9, 8))
+    p = params_np(layer)
+    pair = lambda v: (v, v) if isinstance(v, int) else v  # noqa: E731
+    check(layer(x), conv_ref(mb.to_numpy(x), p["weight"], p["bias"], pair(stride), pair(padding)),
+          RTOL, ATOL)
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+@pytest.mark.parametrize("k, s, p", [(2, 2, 0), (3, 1, 1), (3, 2, 1), (2, 1, 0)])
+def test_pooling_matches_numpy(backend, kind, k, s, p):
+    layer = (nn.MaxPool2d if kind == "max" else nn.AvgPool2d)(k, s, p)
+    x = mb.normal(0, 1, (2, 3, 7, 6))
+    check(layer(x), pool_ref(mb.to_numpy(x), k, s, p, kind), RTOL, ATOL)
+
+
+def test_adaptive_and_global_pooling(backend):
+    x = mb.normal(0, 1, (2, 3, 4, 6))
+    a = mb.to_numpy(x)
+    check(nn.GlobalAvgPool2d()(x), a.mean((2, 3), keepdims=True), RTOL, ATOL)
+    check(nn.AdaptiveAvgPool2d((2, 3))(x), a.reshape(2, 3, 2, 2, 3, 2).mean((3, 5)), RTOL, ATOL)
+
+
+@pytest.mark.parametrize("shape", [(8, 5), (4, 3, 5, 5)])
+def test_batchnorm_train_and_eval_match_numpy(backend, shape):
+    layer = nn.BatchNorm(shape[1])
+    layer.set_parameter("gamma", mb.normal(1, 0.1, shape[1]))
+    layer.set_parameter("beta", mb.normal(0, 0.1, shape[1]))
+    g, bt = mb.to_numpy(layer.gamma), mb.to_numpy(layer.beta)
+    axes = (0,) if len(shape) == 2 else (0, 2, 3)
+    view = (1, -1) if len(shape) == 2 else (1, -1, 1, 1)
+    running_mean, running_var = np.zeros(shape[1]), np.ones(shape[1])
+    for step in range(3):
+        x = mb.normal(step, 2.0, shape)
+        a = mb.to_numpy(x).astype("float64")
+        mean, var = a.mean(axes), a.var(axes)
+        expected = g.reshape(view) * (a - mean.reshape(view)) / np.sqrt(var.reshape(view) + 1e-5) \
+            + bt.reshape(view)
+        with mb.train_mode():
+            check(layer(x), expected.astype("float32"), RTOL, ATOL)
+        running_mean = 0.9 * running_mean + 0.1 * mean
+        running_var = 0.9 * running_var + 0.1 * var
+        check(layer.running_mean, running_mean.astype("float32"), RTOL, ATOL)
+        check(layer.running_var, running_var.astype("float32"), RTOL, ATOL)
+    x = mb.normal(0, 1, shape)
+    a = mb.to_numpy(x)
+    expected = g.reshape(view) * (a - running_mean.reshape(view)) / \
+        np.sqrt(running_var.reshape(view) + 1e-5) + bt.reshape(view)
+    with mb.predict_mode():
+        check(layer(x), expected.astype("float32"), RTOL, ATOL)
+    layer.train()                                  # module flag overrides the global mode
+    y_train = layer(x)
+    check(mb.mean(y_train, axis=axes), np.asarray(bt, "float32"), 1e-3, 1e-4)
+
+
+def test_layernorm_and_embedding(backend):
+    ln = nn.LayerNorm(6)
+    x = mb.normal(0, 3, (2, 4, 6))
+    a = mb.to_numpy(x).astype("float64")
+    mu, var = a.mean(-1, keepdims=True), a.var(-1, keepdims=True)
+    check(ln(x), ((a - mu) / np.sqrt(var + 1e-5)).astype("float32"), RTOL, ATOL)
+    emb = nn.Embedding(10, 3)
+    idx = mb.array([[1, 4], [9, 1]])
+    check(emb(idx), mb.to_numpy(emb.weight)[[[1, 4], [9, 1]]])
+
+
+@pytest.mark.parametrize("kind", ["GRU", "LSTM"])
+def test_recurrent_layers_match_numpy(backend, kind):
+    layer = getattr(nn, kind)(3, 4)
+    x = mb.normal(0, 1, (5, 2, 3))
+    p = params_np(layer)
+    a = mb.to_numpy(x).astype("float64")
+    h0 = np.zeros((2, 4))
+    if kind == "GRU":
+        outs, h = gru_ref(a, h0, p["weight_x_l0"], p["weight_h_l0"], p["bias_l0"])
+        y, state = layer(x)
+        check(state, h[None].astype("float32"), RTOL, ATOL)
+    else:
+        outs, h, c = lstm_ref(a, h0, h0, p["weight_x_l0"], p["weight_h_l0"], p["bias_l0"])
+        y, (hs, cs) = layer(x)
+        check(hs, h[None].astype("float32"), RTOL, ATOL)
+        check(cs, c[None].astype("float32"), RTOL, ATOL)
+    check(y, outs.astype("float32"), RTOL, ATOL)
+
+
+def test_rnn_bidirectional_multilayer_shapes_and_reverse(backend):
+    layer = nn.RNN(3, 4, num_layers=2, bidirectional=True)
+    x = mb.normal(0, 1, (6, 2, 3))
+    y, h = layer(x)
+    assert mb.shape(y) == (6, 2, 8) and mb.shape(h) == (4, 2, 4)
+    # the backward direction of the last layer ends at time 0: its final state is y[0, :, 4:]
+    check(h[3], mb.to_numpy(y)[0, :, 4:], RTOL, ATOL)
+    check(h[2], mb.to_numpy(y)[-1, :, :4], RTOL, ATOL)
+
+
+def test_dropout(backend):
+    layer = nn.Dropout(0.5)
+    x = mb.ones((100, 100))
+    check(layer(x), np.ones((100, 100), "float32"))          # prediction: identity
+    with mb.train_mode():
+        y = mb.to_numpy(layer(x))
+    assert set(np.unique(y)) == {0.0, 2.0}
+    assert abs((y == 0).mean() - 0.5) < 0.02
+
+
+# --------------------------------------------------------------------------- all backends agree
+LAYERS = {
+    "linear": (lambda: nn.Linear(6, 4), (3, 6)),
+    "lazy_linear": (lambda: nn.LazyLinear(4), (3, 6)),
+    "conv_pad_stride": (lambda: nn.Conv2d(2, 3, 3, stride=2, padding=1), (2, 2, 7, 7)),
+    "conv_rect": (lambda: nn.Conv2d(2, 3, (2, 3), padding=(1, 0)), (2, 2, 5, 6)),
+    "maxpool": (lambda: nn.Sequential(nn.Conv2d(1, 2, 3), nn.MaxPool2d(3, 2, 1)), (2, 1, 8, 8)),
+    "avgpool": (lambda: nn.Sequential(nn.Conv2d(1, 2, 3), nn.AvgPool2d(2)), (2, 1, 8, 8)),
+    "batchnorm1d": (lambda: nn.Sequential(nn.Linear(5, 4), nn.BatchNorm(4)), (6, 5)),
+    "batchnorm2d": (lambda: nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm(3)), (4, 2, 5, 5)),
+    "layernorm": (lambda: nn.Sequential(nn.Linear(5, 4), nn.LayerNorm(4)), (3, 5)),
+    "dropout_mlp": (lambda: nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Dropout(0.3),
+                                          nn.Linear(8, 2)), (4, 5)),
+    "activations": (lambda: nn.Sequential(nn.Linear(5, 5), nn.Sigmoid(), nn.Linear(5, 5),
+                                          nn.Tanh(), nn.Softmax()), (3, 5)),
+    "rnn": (lambda: nn.RNN(3, 4, num_layers=2, bidirectional=True), (5, 2, 3)),
+    "gru": (lambda: nn.GRU(3, 4, num_layers=2), (5, 2, 3)),
+    "lstm": (lambda: nn.LSTM(3, 4, bidirectional=True), (5, 2, 3)),
+}
+
+
+def _run_layer(name):
+    make, shape = LAYERS[name]
+    mb.seed(1)
+    layer = make()
+    x = mb.normal(0, 1, shape)
+    layer(x) if not layer.is_initialized() else None
+
+    def objective(params, x):
+        out = layer.functional_call(params, x)
+        out = out[0] if isinstance(out, tuple) else out
+        return mb.sum(out * mb.cos(out)), out
+
+    mb.seed(2)                                     # same dropout mask everywhere
+    with mb.train_mode():
+        (value, out), (g_params, g_x) = mb.value_and_grad(objective, argnums=(0, 1),
+                                                          has_aux=True)(layer.parameter_dict(), x)
+    result = {"out": mb.to_numpy(out), "x": mb.to_numpy(g_x)}
+    result.update({k: mb.to_numpy(v) for k, v in g_params.items()})
+    return result
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_layer_outputs_and_gradients_agree_across_backends(all_backends, name):
+    results = {}
+    for b in all_backends:
+        mb.set_backend(b)
+        results[b] = _run_layer(name)
+    reference = results[all_backends[0]]
+    for b in all_backends[1:]:
+        assert results[b].keys() == reference.keys()
+        for key in reference:
+            np.testing.assert_allclose(results[b][key], reference[key], rtol=RTOL, atol=ATOL,
+                                       err_msg=f"{name}: {key} on {b} vs {all_backends[0]}")
