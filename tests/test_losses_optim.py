@@ -1,0 +1,120 @@
+"""Losses against numpy formulas; optimisers against hand-written numpy updates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mlbook as mb
+from mlbook import losses, nn, optim
+from helpers import check
+
+rng = np.random.default_rng(5)
+LOGITS = (rng.normal(size=(6, 4)) * 3).astype("float32")
+LABELS = rng.integers(0, 4, 6)
+PRED = rng.normal(size=(6, 1)).astype("float32")
+TARGET = rng.normal(size=(6,)).astype("float32")
+
+
+def ce_ref(z, y):
+    z = z.astype("float64")
+    return np.log(np.exp(z).sum(1)) - z[np.arange(len(y)), y]
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_losses_match_numpy(backend, reduction):
+    red = {"none": lambda v: v, "mean": np.mean, "sum": np.sum}[reduction]
+    f32 = lambda v: np.asarray(red(v), "float32")  # noqa: E731
+    check(losses.cross_entropy(mb.array(LOGITS), mb.array(LABELS), reduction),
+          f32(ce_ref(LOGITS, LABELS)), 1e-5, 1e-5)
+    diff = PRED[:, 0].astype("float64") - TARGET
+    check(losses.squared_loss(mb.array(PRED), mb.array(TARGET), reduction)
+          if reduction != "none" else
+          losses.squared_loss(mb.array(PRED[:, 0]), mb.array(TARGET), reduction),
+          f32(diff ** 2 / 2), 1e-5, 1e-6)
+    check(losses.mse_loss(mb.array(PRED[:, 0]), mb.array(TARGET), reduction), f32(diff ** 2),
+          1e-5, 1e-6)
+    y01 = (TARGET > 0).astype("float32")
+    z = PRED[:, 0].astype("float64")
+    p = 1 / (1 + np.exp(-z))
+    bce = -(y01 * np.log(p) + (1 - y01) * np.log(1 - p))
+    check(losses.binary_cross_entropy_with_logits(mb.array(PRED[:, 0]), mb.array(y01),
+                                                  reduction), f32(bce), 1e-5, 1e-6)
+    check(losses.binary_cross_entropy(mb.array(p.astype("float32")), mb.array(y01), reduction),
+          f32(bce), 1e-4, 1e-5)
+
+
+def test_cross_entropy_is_stable_and_checks_input(backend):
+    z = mb.array([[1000.0, 0.0], [-1000.0, 0.0]])
+    check(losses.cross_entropy(z, mb.array([0, 0]), "none"), np.array([0.0, 1000.0], "float32"))
+    with pytest.raises(ValueError, match="one more axis"):
+        losses.cross_entropy(z, mb.array([0]))
+    with pytest.raises(TypeError, match="integer class labels"):
+        losses.cross_entropy(z, mb.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match="reduction must be"):
+        losses.mse_loss(z, z, "avg")
+    check(losses.CrossEntropyLoss()(mb.array(LOGITS), mb.array(LABELS)),
+          np.float32(ce_ref(LOGITS, LABELS).mean()), 1e-5, 1e-5)
+
+
+def _numpy_updates(kind, w, grads, **kw):
+    w = w.astype("float64").copy()
+    state = {"v": 0.0, "m": 0.0, "s": 0.0}
+    for t, g in enumerate(grads, 1):
+        g = g + kw.get("weight_decay", 0.0) * w
+        if kind == "sgd":
+            state["v"] = kw.get("momentum", 0.0) * state["v"] + g
+            w = w - kw["lr"] * (state["v"] if kw.get("momentum") else g)
+        elif kind == "adam":
+            state["m"] = 0.9 * state["m"] + 0.1 * g
+            state["v"] = 0.999 * state["v"] + 0.001 * g * g
+            w = w - kw["lr"] * (state["m"] / (1 - 0.9 ** t)) / (
+                np.sqrt(state["v"] / (1 - 0.999 ** t)) + 1e-8)
+        elif kind == "rmsprop":
+            state["s"] = 0.9 * state["s"] + 0.1 * g * g
+            w = w - kw["lr"] * g / np.sqrt(state["s"] + 1e-6)
+        elif kind == "adagrad":
+            state["s"] = state["s"] + g * g
+            w = w - kw["lr"] * g / np.sqrt(state["s"] + 1e-6)
+    return w.astype("float32")
+
+
+@pytest.mark.parametrize("kind, cls, kw", [
+    ("sgd", optim.SGD, {"lr": 0.1}),
+    ("sgd", optim.SGD, {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01}),
+    ("adam", optim.Adam, {"lr": 0.01}),
+    ("rmsprop", optim.RMSProp, {"lr": 0.01}),
+    ("adagrad", optim.Adagrad, {"lr": 0.1}),
+])
+def test_optimizers_match_numpy(backend, kind, cls, kw):
+    w0 = rng.normal(size=(3, 2)).astype("float32")
+    grads = [rng.normal(size=(3, 2)).astype("float32") for _ in range(4)]
+    net = nn.Linear(3, 2, bias=False)
+    net.set_parameter("weight", mb.array(w0))
+    opt = cls(net, **kw)
+    for g in grads:
+        opt.step({"weight": mb.array(g)})
+    check(net.weight, _numpy_updates(kind, w0, grads, **kw), 1e-5, 1e-6)
+
+
+def test_optimizer_on_plain_tensors_and_errors(backend):
+    net = nn.Linear(3, 1)
+    opt = optim.SGD(net.parameters(), lr=0.5)
+    opt.step([mb.ones((3, 1)), mb.ones(1)])
+    check(net.bias, np.array([-0.5], "float32"))
+    with pytest.raises(ValueError, match="got 1 gradients for 2 parameters"):
+        opt.step([mb.ones(1)])
+    with pytest.raises(KeyError, match="unknown parameters"):
+        optim.SGD(net, lr=0.1).step({"nope": mb.ones(1)})
+    with pytest.raises(ValueError, match="gradient for weight has shape"):
+        optim.SGD(net, lr=0.1).step({"weight": mb.ones(3)})
+
+
+def test_clip_grad_norm(backend):
+    grads = {"a": mb.array([3.0, 0.0]), "b": mb.array([[4.0]])}
+    clipped, norm = optim.clip_grad_norm(grads, 1.0)
+    assert abs(norm - 5.0) < 1e-6
+    check(clipped["a"], np.array([0.6, 0.0], "float32"))
+    check(clipped["b"], np.array([[0.8]], "float32"))
+    same, _ = optim.clip_grad_norm(grads, 10.0)
+    check(same["a"], np.array([3.0, 0.0], "float32"))
