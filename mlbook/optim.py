@@ -37,7 +37,7 @@ def clip_grad_norm(grads: Any, max_norm: float) -> tuple[Any, float]:
 
 class Optimizer:
     """Base class: keeps the parameters by name and per-parameter state; subclasses define
-    ``update(name, param, grad) -> new value``."""
+    ``delta(name, param, grad)``, the change subtracted from the parameter in place."""
 
     def __init__(self, params: Any, lr: float, weight_decay: float = 0.0) -> None:
         if isinstance(params, Module):
@@ -53,9 +53,11 @@ class Optimizer:
         self.lr, self.weight_decay = lr, weight_decay
         self.state: dict[str, dict[str, Any]] = {}
         self.t = 0
+        self._checked: set[str] = set()
 
     def _named_grads(self, grads: Any) -> "OrderedDict[str, Any]":
-        if self.module is not None:
+        if self.module is not None and (len(grads) != len(self.params) or isinstance(grads, dict)
+                                        and any(k not in self.params for k in grads)):
             self.params = self.module.parameter_dict()     # lazy layers may have appeared
         if isinstance(grads, dict):
             unknown = [k for k in grads if k not in self.params]
@@ -74,14 +76,17 @@ class Optimizer:
         self.t += 1
         for name, g in self._named_grads(grads).items():
             p = self.params[name]
-            if ops.shape(g) != ops.shape(p):
-                raise ValueError(f"gradient for {name} has shape {ops.shape(g)}, the parameter "
-                                 f"{ops.shape(p)}")
+            if name not in self._checked:              # shapes do not change: check once
+                if ops.shape(g) != ops.shape(p):
+                    raise ValueError(f"gradient for {name} has shape {ops.shape(g)}, the "
+                                     f"parameter {ops.shape(p)}")
+                self._checked.add(name)
             if self.weight_decay:
                 g = g + self.weight_decay * p          # L2 penalty (λ/2)‖w‖² in the gradient
-            b.assign(p, self.update(name, p, g))
+            b.assign_sub(p, self.delta(name, p, g))
 
-    def update(self, name: str, p: Any, g: Any) -> Any:
+    def delta(self, name: str, p: Any, g: Any) -> Any:
+        """The change subtracted from parameter ``p`` given its gradient ``g``."""
         raise NotImplementedError
 
     def _slot(self, name: str, key: str, like: Any) -> Any:
@@ -100,12 +105,12 @@ class SGD(Optimizer):
         super().__init__(params, lr, weight_decay)
         self.momentum = momentum
 
-    def update(self, name: str, p: Any, g: Any) -> Any:
+    def delta(self, name: str, p: Any, g: Any) -> Any:
         if self.momentum:
             v = self.momentum * self._slot(name, "v", p) + g
             self.state[name]["v"] = v
             g = v
-        return p - self.lr * g
+        return self.lr * g
 
 
 class Adam(Optimizer):
@@ -118,14 +123,14 @@ class Adam(Optimizer):
         super().__init__(params, lr, weight_decay)
         self.betas, self.eps = betas, eps
 
-    def update(self, name: str, p: Any, g: Any) -> Any:
+    def delta(self, name: str, p: Any, g: Any) -> Any:
         b1, b2 = self.betas
         m = b1 * self._slot(name, "m", p) + (1 - b1) * g
         v = b2 * self._slot(name, "v", p) + (1 - b2) * g * g
         self.state[name].update(m=m, v=v)
         m_hat = m / (1 - b1 ** self.t)
         v_hat = v / (1 - b2 ** self.t)
-        return p - self.lr * m_hat / (ops.sqrt(v_hat) + self.eps)
+        return self.lr * m_hat / (ops.sqrt(v_hat) + self.eps)
 
 
 class RMSProp(Optimizer):
@@ -137,10 +142,10 @@ class RMSProp(Optimizer):
         super().__init__(params, lr, weight_decay)
         self.gamma, self.eps = gamma, eps
 
-    def update(self, name: str, p: Any, g: Any) -> Any:
+    def delta(self, name: str, p: Any, g: Any) -> Any:
         s = self.gamma * self._slot(name, "s", p) + (1 - self.gamma) * g * g
         self.state[name]["s"] = s
-        return p - self.lr * g / ops.sqrt(s + self.eps)
+        return self.lr * g / ops.sqrt(s + self.eps)
 
 
 class Adagrad(Optimizer):
@@ -152,7 +157,7 @@ class Adagrad(Optimizer):
         super().__init__(params, lr, weight_decay)
         self.eps = eps
 
-    def update(self, name: str, p: Any, g: Any) -> Any:
+    def delta(self, name: str, p: Any, g: Any) -> Any:
         s = self._slot(name, "s", p) + g * g
         self.state[name]["s"] = s
-        return p - self.lr * g / ops.sqrt(s + self.eps)
+        return self.lr * g / ops.sqrt(s + self.eps)

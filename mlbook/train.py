@@ -108,22 +108,26 @@ class Trainer:
                  clip: float | None = None) -> None:
         self.net, self.loss, self.optimizer, self.clip = net, loss, optimizer, clip
         self._grad = value_and_grad(self._objective, has_aux=True)
+        self._params: dict[str, Any] | None = None
 
     def _objective(self, params: dict[str, Any], X: Any, y: Any) -> tuple[Any, Any]:
         y_hat = self.net.functional_call(params, X)
         return self.loss(y_hat, y), y_hat
 
-    def step(self, X: Any, y: Any) -> tuple[float, Any]:
-        """One optimisation step; returns ``(loss, predictions)``."""
-        if not self.net.is_initialized():             # lazy layers: one forward creates them
-            with config.predict_mode():
-                self.net(X)
+    def step(self, X: Any, y: Any) -> tuple[Any, Any]:
+        """One optimisation step; returns ``(loss, predictions)`` as tensors (reading the loss
+        with ``float()`` waits for the computation, which asynchronous backends avoid)."""
+        if self._params is None:
+            if not self.net.is_initialized():         # lazy layers: one forward creates them
+                with config.predict_mode():
+                    self.net(X)
+            self._params = self.net.parameter_dict()  # updated in place from now on
         with config.train_mode():
-            (loss, y_hat), grads = self._grad(self.net.parameter_dict(), X, y)
+            (loss, y_hat), grads = self._grad(self._params, X, y)
         if self.clip is not None:
             grads, _ = clip_grad_norm(grads, self.clip)
         self.optimizer.step(grads)
-        return float(ops.item(loss)), y_hat
+        return loss, y_hat
 
     def fit(self, train_iter: Iterable[Any], num_epochs: int, test_iter: Iterable[Any] | None = None,
             classify: bool = True, progress: bool | None = None) -> dict[str, list[float]]:
@@ -137,6 +141,7 @@ class Trainer:
             metric = Accumulator(3)
             for X, y in train_iter:
                 loss, y_hat = self.step(X, y)
+                loss = float(ops.item(loss))
                 n = ops.shape(y)[0]
                 history["step_loss"].append(loss)
                 metric.add(loss * n, accuracy(y_hat, y) if classify else 0.0, n)

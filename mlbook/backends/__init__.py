@@ -47,7 +47,7 @@ INTERFACE: tuple[str, ...] = (
     "take", "take_along_axis", "boolean_mask",
     # parameters: make_parameter gives a tensor an optimiser can update (a tf.Variable on
     # TensorFlow); assign(param, value) updates it in place
-    "make_parameter", "assign",
+    "make_parameter", "assign", "assign_sub",
     # NCHW convolution and pooling with symmetric zero (max: -inf) padding
     "conv2d", "max_pool2d", "avg_pool2d",
     # autograd
@@ -55,8 +55,9 @@ INTERFACE: tuple[str, ...] = (
 )
 
 #: Names a backend may define to replace mlbook's generic version with a fused native kernel
-#: (``logsumexp(x, axes, keepdims)``, ``softmax(x, axis)``, ``log_softmax(x, axis)``).
-OPTIONAL: tuple[str, ...] = ("logsumexp", "softmax", "log_softmax")
+#: (``logsumexp(x, axes, keepdims)``, ``softmax(x, axis)``, ``log_softmax(x, axis)``,
+#: ``cross_entropy(logits, labels)`` giving the per-example losses of 2-D logits).
+OPTIONAL: tuple[str, ...] = ("logsumexp", "softmax", "log_softmax", "cross_entropy")
 
 _loaded: dict[str, ModuleType] = {}
 

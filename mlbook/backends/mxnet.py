@@ -158,8 +158,12 @@ def softmax(x: mnp.ndarray, axis: int) -> mnp.ndarray:
     return npx.softmax(x, axis=axis)
 
 
-def log_softmax(x: mnp.ndarray, axis: int) -> mnp.ndarray:
-    return npx.log_softmax(x, axis=axis)
+# npx.log_softmax is off by ~1e-6 when one logit dominates (log_softmax([1000, 0])[0] is
+# -1.4e-6, not 0), so log_softmax stays generic and cross-entropy is spelt out exactly:
+def cross_entropy(logits: mnp.ndarray, labels: mnp.ndarray) -> mnp.ndarray:
+    m = mnp.max(logits, axis=-1, keepdims=True).detach()
+    lse = mnp.log(mnp.sum(mnp.exp(logits - m), axis=-1)) + m[:, 0]
+    return lse - npx.pick(logits, labels, axis=-1)
 
 
 # ----------------------------------------------------------------------------- linear algebra
@@ -212,6 +216,10 @@ def make_parameter(x: mnp.ndarray) -> mnp.ndarray:
 
 def assign(param: mnp.ndarray, value: mnp.ndarray) -> None:
     param[...] = value
+
+
+def assign_sub(param: mnp.ndarray, delta: mnp.ndarray) -> None:
+    param -= delta
 
 
 # ----------------------------------------------------------------------------- convolution, pooling

@@ -202,6 +202,10 @@ def assign(param: np.ndarray, value: Any) -> None:
     param[...] = getval(value)
 
 
+def assign_sub(param: np.ndarray, delta: Any) -> None:
+    param -= getval(delta)
+
+
 # ----------------------------------------------------------------------------- convolution, pooling
 def _windows(x: Any, kernel: tuple[int, int], stride: tuple[int, int]) -> tuple[Any, int, int]:
     """All kernel offsets of an NCHW input as one (N, C, kh*kw, Ho, Wo) array of strided slices

@@ -192,6 +192,10 @@ def log_softmax(x: tf.Tensor, axis: int) -> tf.Tensor:
     return tf.nn.log_softmax(x, axis=axis)
 
 
+def cross_entropy(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
+
+
 # ----------------------------------------------------------------------------- linear algebra
 def matmul(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
     if a.shape.rank >= 2 and b.shape.rank >= 2:
@@ -231,6 +235,10 @@ def make_parameter(x: tf.Tensor) -> tf.Variable:
 
 def assign(param: tf.Variable, value: tf.Tensor) -> None:
     param.assign(value)
+
+
+def assign_sub(param: tf.Variable, delta: tf.Tensor) -> None:
+    param.assign_sub(delta)
 
 
 # ----------------------------------------------------------------------------- convolution, pooling

@@ -180,6 +180,10 @@ def log_softmax(x: torch.Tensor, axis: int) -> torch.Tensor:
     return torch.log_softmax(x, dim=axis)
 
 
+def cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(logits, labels, reduction="none")
+
+
 # ----------------------------------------------------------------------------- linear algebra
 matmul, einsum = torch.matmul, torch.einsum
 
@@ -215,6 +219,11 @@ def make_parameter(x: torch.Tensor) -> torch.Tensor:
 def assign(param: torch.Tensor, value: torch.Tensor) -> None:
     with torch.no_grad():
         param.copy_(value)
+
+
+def assign_sub(param: torch.Tensor, delta: torch.Tensor) -> None:
+    with torch.no_grad():
+        param.sub_(delta)
 
 
 # ----------------------------------------------------------------------------- convolution, pooling

@@ -1,0 +1,84 @@
+"""Training helpers and plotting."""
+
+from __future__ import annotations
+
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import mlbook as mb  # noqa: E402
+from mlbook import data, nn, plot, train  # noqa: E402
+
+
+def test_accumulator_and_timer():
+    acc = train.Accumulator(2)
+    acc.add(1, 2.5)
+    acc.add(3, 0.5)
+    assert acc[0] == 4 and acc[1] == 3.0
+    acc.reset()
+    assert acc.data == [0.0, 0.0]
+    with pytest.raises(ValueError, match="Accumulator of 2 values got 1"):
+        acc.add(1)
+    timer = train.Timer()
+    time.sleep(0.01)
+    first = timer.stop()
+    timer.start()
+    second = timer.stop()
+    assert first >= 0.01 and timer.sum() == pytest.approx(first + second)
+    assert timer.avg() == pytest.approx((first + second) / 2)
+    assert timer.cumsum() == pytest.approx([first, first + second])
+
+
+def test_accuracy_and_evaluate_accuracy(backend):
+    y_hat = mb.array([[0.1, 0.3, 0.6], [0.5, 0.2, 0.3], [0.1, 0.8, 0.1]])
+    y = mb.array([2, 1, 1])
+    assert train.accuracy(y_hat, y) == 2.0
+    assert train.accuracy(mb.array([2, 0, 1]), y) == 2.0
+
+    class Constant(nn.Module):                     # always predicts class 3
+        def forward(self, x):
+            return mb.one_hot(mb.full((mb.shape(x)[0],), 3), 10)
+
+    _, test_iter = data.load_digits(50)
+    expected = np.mean(data.digits_arrays()[3] == 3)
+    assert train.evaluate_accuracy(Constant(), test_iter) == pytest.approx(expected)
+
+
+def test_progress_bar_in_a_terminal(backend, capsys):
+    mb.seed(0)
+    net = nn.Linear(64, 10)
+    train_iter, _ = data.load_digits(256, flatten=True)
+    from mlbook import losses, optim
+    train.fit(net, train_iter, losses.cross_entropy, optim.SGD(net, lr=0.1), 2, progress=None)
+    err = capsys.readouterr().err
+    assert "2/2" in err and "epoch" in err and "train_loss" in err
+
+
+def test_plot_and_show_images_draw(backend, tmp_path):
+    x = mb.arange(0, 3, 0.1)
+    ax = plot.plot(x, [x ** 2, 2 * x - 3], "x", "f(x)", legend=["f", "tangent"])
+    assert len(ax.get_lines()) == 2 and ax.get_legend() is not None
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), mb.to_numpy(x) ** 2, rtol=1e-6)
+    assert ax.get_xlabel() == "x"
+    ax.figure.savefig(tmp_path / "plot.svg")
+    assert (tmp_path / "plot.svg").read_text().startswith("<?xml")
+    images = mb.array(data.digits_arrays()[0][:6])
+    axes = plot.show_images(images, 2, 3, titles=[str(i) for i in range(6)])
+    assert len(axes) == 6 and axes[5].get_title() == "5"
+    np.testing.assert_allclose(axes[0].get_images()[0].get_array(),
+                               mb.to_numpy(images)[0, 0])
+
+
+def test_animator_collects_and_draws():
+    animator = plot.Animator(xlabel="epoch", legend=["loss", "acc"])
+    for epoch in range(1, 4):
+        animator.add(epoch, (1.0 / epoch, 0.5 + 0.1 * epoch))
+    fig = animator.show()
+    lines = fig.axes[0].get_lines()
+    assert [list(line.get_xdata()) for line in lines] == [[1, 2, 3], [1, 2, 3]]
+    assert list(lines[1].get_ydata()) == pytest.approx([0.6, 0.7, 0.8])
