@@ -13,11 +13,27 @@ from mlbook import ops
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 EXAMPLE = (ROOT / "examples" / "quickstart.py").read_text()
+LENET = (ROOT / "examples" / "lenet_digits.py").read_text()
 
 
-def test_readme_shows_the_example_file():
+def test_readme_shows_the_example_files():
     blocks = re.findall(r"```python\n(.*?)```", README, re.S)
-    assert EXAMPLE in blocks
+    assert EXAMPLE in blocks and LENET in blocks
+
+
+def test_lenet_example_reaches_the_stated_accuracy(backend, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(LENET, "lenet_digits.py", "exec"), namespace)
+    assert abs(namespace["history"]["test_acc"][-1] - 0.967) < 0.001   # as the comment says
+    from mlbook import nn
+    clone = nn.Sequential(nn.Conv2d(1, 6, 3, padding=1), nn.Tanh(), nn.AvgPool2d(2),
+                          nn.Conv2d(6, 16, 3, padding=1), nn.Tanh(), nn.AvgPool2d(2),
+                          nn.Flatten(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 10))
+    clone.load(tmp_path / "lenet.npz")
+    X = mb.array(np.random.default_rng(0).random((3, 1, 8, 8), dtype="float32"))
+    np.testing.assert_allclose(mb.to_numpy(clone(X)), mb.to_numpy(namespace["net"](X)),
+                               rtol=1e-6, atol=1e-6)
 
 
 def test_example_recovers_the_true_parameters(backend, capsys):
