@@ -17,7 +17,6 @@ It prints a Markdown table of per-call times and the ratio mlbook / native (goal
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
@@ -26,7 +25,7 @@ from typing import Callable
 import numpy as np
 
 import mlbook as mb
-from mlbook import backends, config
+from _harness import each_backend, parse_args
 
 N, D, H, K = 256, 784, 256, 10
 
@@ -210,17 +209,10 @@ def compare(ours: Callable[[], object], native: Callable[[], object], rounds: in
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backend", default=",".join(config.BACKENDS))
-    parser.add_argument("--rounds", type=int, default=15)
-    args = parser.parse_args(argv)
+    args = parse_args(__doc__, 15, argv)
     data = make_data()
     rows = []
-    for name in [config.canonical_name(n) for n in args.backend.split(",")]:
-        if not backends.is_installed(name):
-            print(f"skipping {name}: not installed", file=sys.stderr)
-            continue
-        mb.set_backend(name)
+    for name in each_backend(args.backend):
         ours, native = mlbook_workloads(data), NATIVE[name](data)
         for workload in ours:
             np.testing.assert_allclose(np.asarray(ours[workload]()),

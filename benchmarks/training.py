@@ -12,12 +12,11 @@ and ``mx.optimizer`` for MXNet; HIPS autograd for numpy's MLP; numpy has no nati
 LeNet row shows mlbook's time only).  Timing alternates the two in one process (median of the
 rounds).  Run by hand::
 
-    python benchmarks/training.py [--backend torch,mxnet] [--rounds 5]
+    python benchmarks/training.py [--backend torch,mxnet] [--rounds 7]
 """
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
@@ -26,7 +25,8 @@ from typing import Callable
 import numpy as np
 
 import mlbook as mb
-from mlbook import backends, config, data, losses, nn, optim, train
+from mlbook import backends, data, losses, nn, optim, train
+from _harness import each_backend, parse_args
 
 BATCH = 64
 
@@ -191,37 +191,27 @@ NATIVE = {"numpy": native_numpy, "torch": native_torch, "tensorflow": native_ten
           "mxnet": native_mxnet}
 
 
-def median_epoch(fn, rounds):
-    times = []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+def seconds(fn: Callable[[], float]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backend", default=",".join(config.BACKENDS))
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args(argv)
+    args = parse_args(__doc__, 7, argv)
     X_train, y_train, _, _ = data.digits_arrays()
     host = batches(X_train, y_train)
     rows = []
-    for name in [config.canonical_name(n) for n in args.backend.split(",")]:
-        if not backends.is_installed(name):
-            print(f"skipping {name}: not installed", file=sys.stderr)
-            continue
-        mb.set_backend(name)
+    for name in each_backend(args.backend):
         for model in MODELS:
             ours, weights = mlbook_epoch(model, host)
             native = NATIVE[name](model, weights, host)
             ours(), native() if native else None                  # warm-up epoch
             t_ours, t_native = [], []
             for r in range(args.rounds):                           # alternate, one epoch each
-                t_ours.append(median_epoch(ours, 1))
+                t_ours.append(seconds(ours))
                 if native:
-                    t_native.append(median_epoch(native, 1))
+                    t_native.append(seconds(native))
             to = statistics.median(t_ours)
             tn = statistics.median(t_native) if native else None
             rows.append((name, model, tn, to))

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import backends as _backends
 from .. import config
-from .download import DataError, download, register
+from .download import download, register
 
 __all__ = ["read_time_machine", "tokenize", "Vocab", "count_corpus", "load_corpus_time_machine",
            "seq_data_iter_random", "seq_data_iter_sequential", "SeqDataLoader",

@@ -13,10 +13,8 @@ biased batch variance :math:`\\sigma_B^2`, and normalises with :math:`\\epsilon`
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
 
 from .. import backends as _backends
 from .. import config
