@@ -2,6 +2,8 @@
 
 ``mlbook info``: the installed backends with their framework versions, which one is selected,
 and whether each imports.
+``mlbook run chapters/<file>.md --backend torch``: execute a section headless; a failing cell
+stops it with the cell and the error (exit status 1).
 """
 
 from __future__ import annotations
@@ -70,10 +72,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_info = sub.add_parser("info", help="installed backends, versions, the selected one")
     p_info.add_argument("--no-import", action="store_true",
                         help="only look for the frameworks, do not import them")
+    p_run = sub.add_parser("run", help="execute book sections headless")
+    p_run.add_argument("sections", nargs="+", help="jupytext markdown files")
+    p_run.add_argument("--backend", default=None,
+                       help="backend(s), comma-separated (default: MLBOOK_BACKEND or numpy)")
+    p_run.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     args = parser.parse_args(argv)
     if args.command == "info":
         print(info(check_imports=not args.no_import))
-    return 0
+        return 0
+    return run(args.sections, args.backend, args.timeout)
+
+
+def run(sections: Sequence[str], backend: str | None, timeout: int) -> int:
+    """``mlbook run``: execute each section on each backend; 1 if any cell failed."""
+    from .book import SectionError, run_section
+    names = [config.canonical_name(b) for b in backend.split(",")] if backend \
+        else [config.backend_from_env()]
+    status = 0
+    for section in sections:
+        for name in names:
+            try:
+                result = run_section(section, name, timeout)
+            except (SectionError, FileNotFoundError) as err:
+                print(f"FAILED {err}", file=sys.stderr)
+                status = 1
+                continue
+            cells = sum(c.cell_type == "code" for c in result.notebook.cells)
+            print(f"ok {section} [{name}]: {cells} code cells in {result.seconds:.1f} s")
+            for key, value in result.values.items():
+                print(f"    {key} = {value:.6g}")
+    return status
 
 
 if __name__ == "__main__":
