@@ -45,6 +45,27 @@ CHECKS = {
                        "train accuracy with 1437 examples": lambda v: v > 0.9,
                        "gap with 1437 examples": lambda v: abs(v) < 0.03},
     "naive_from_scratch": {"test accuracy": lambda v: v >= 0.85},
+    "mlp": {"relu grad at 0": lambda v: v == 0, "sigmoid grad at 0": lambda v: v == 0.25,
+            "tanh grad at 0": lambda v: v == 1},
+    "mlp_scratch": {"test accuracy": lambda v: v > 0.95},
+    "mlp_concise": {"test accuracy": lambda v: v >= 0.95},
+    "underfit_overfit": {"cubic test loss": lambda v: v < 0.05,
+                         "cubic weight error": lambda v: v < 0.2,
+                         "linear train loss": lambda v: v > 1,
+                         "degree-19 gap": lambda v: v > 0.1,
+                         "degree-19 test / cubic test": lambda v: v > 3},
+    "weight_decay": {"test loss without decay": lambda v: v > 10,
+                     "test loss with decay": lambda v: v < 1,
+                     "concise test loss at lambda=3": lambda v: v < 1,
+                     "concise test loss at lambda=0": lambda v: v > 10},
+    "dropout": {"mean after dropout": lambda v: abs(v - 1) < 0.01,
+                "scratch test accuracy": lambda v: v >= 0.95,
+                "concise test accuracy": lambda v: v >= 0.95},
+    "backprop": {"max difference to autodiff": lambda v: v < 1e-6},
+    "numerical_stability": {"sigmoid gradient at 8": lambda v: abs(v - 3.35e-4) < 1e-6,
+                            "log10 max entry": lambda v: 24 < v < 27,
+                            "naive std at layer 20": lambda v: v > 0.9,
+                            "xavier std at layer 20": lambda v: v < 0.5},
     "image_classification_dataset": {"training images": lambda v: v == 1437,
                                      "test images": lambda v: v == 360},
     "linear_regression_scratch": {"max |w error|": lambda v: v < 1e-3,
@@ -52,6 +73,14 @@ CHECKS = {
     "linear_regression_concise": {"max |w error|": lambda v: v < 0.05,
                                   "|b error|": lambda v: v < 0.05},
     "softmax_regression_concise": {"test accuracy": lambda v: v >= 0.90},
+}
+
+
+# Numbers that may differ between backends by more than the default 1e-4, and why.
+AGREEMENT = {
+    # a tanh network with N(0, 1) weights is chaotic: float32 rounding differences between the
+    # frameworks' tanh kernels grow over 20 layers (measured spread: 2e-3)
+    ("numerical_stability", "naive std at layer 20"): 1e-2,
 }
 
 
@@ -83,7 +112,8 @@ def test_section_runs_and_agrees_on_every_backend(all_backends, path):
     first = results[all_backends[0]].values
     for backend in all_backends[1:]:
         for name, value in results[backend].values.items():
-            assert value == pytest.approx(first[name], rel=1e-4, abs=1e-4), \
+            tol = AGREEMENT.get((path.stem, name), 1e-4)
+            assert value == pytest.approx(first[name], rel=tol, abs=tol), \
                 f"{name}: {backend} {value} vs {all_backends[0]} {first[name]}"
 
 
