@@ -243,6 +243,19 @@ def avg_pool2d(x, kernel, stride, padding):  # noqa: D103
     return _pool(x, "avg", kernel, stride, padding)
 
 
+# ----------------------------------------------------------------------------- devices
+def num_gpus() -> int:
+    return mx.context.num_gpus()
+
+
+def device_of(x: mnp.ndarray) -> tuple[str, int]:
+    return ("cpu", 0) if x.ctx.device_type == "cpu" else ("gpu", x.ctx.device_id)
+
+
+def to_device(x: mnp.ndarray, kind: str, index: int) -> mnp.ndarray:
+    return x.as_in_ctx(mx.cpu() if kind == "cpu" else mx.gpu(index))
+
+
 # ----------------------------------------------------------------------------- autograd
 def stop_gradient(x: mnp.ndarray) -> mnp.ndarray:
     return x.detach()

@@ -245,6 +245,19 @@ def avg_pool2d(x: Any, kernel: tuple[int, int], stride: tuple[int, int],
     return anp.mean(patches, axis=2)
 
 
+# ----------------------------------------------------------------------------- devices
+def num_gpus() -> int:
+    return 0                                     # numpy computes on the CPU only
+
+
+def device_of(x: Any) -> tuple[str, int]:
+    return ("cpu", 0)
+
+
+def to_device(x: Any, kind: str, index: int) -> Any:
+    raise ValueError("the numpy backend has only the CPU")
+
+
 # ----------------------------------------------------------------------------- autograd
 def stop_gradient(x: Any) -> Any:
     return np.asarray(getval(x))

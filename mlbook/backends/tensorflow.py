@@ -276,6 +276,23 @@ def avg_pool2d(x, kernel, stride, padding):  # noqa: D103
     return _pool(tf.nn.avg_pool2d, x, kernel, stride, padding, 0.0)
 
 
+# ----------------------------------------------------------------------------- devices
+def num_gpus() -> int:
+    return len(tf.config.list_physical_devices("GPU"))
+
+
+def device_of(x: tf.Tensor) -> tuple[str, int]:
+    name = x.device.upper()                      # ".../device:GPU:0"
+    if ":GPU:" in name:
+        return ("gpu", int(name.rsplit(":", 1)[1]))
+    return ("cpu", 0)
+
+
+def to_device(x: tf.Tensor, kind: str, index: int) -> tf.Tensor:
+    with tf.device("/CPU:0" if kind == "cpu" else f"/GPU:{index}"):
+        return tf.identity(x)
+
+
 # ----------------------------------------------------------------------------- autograd
 stop_gradient = tf.stop_gradient
 

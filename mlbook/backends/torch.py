@@ -242,6 +242,19 @@ def avg_pool2d(x: torch.Tensor, kernel: tuple[int, int], stride: tuple[int, int]
     return F.avg_pool2d(x, kernel, stride=stride, padding=padding, count_include_pad=True)
 
 
+# ----------------------------------------------------------------------------- devices
+def num_gpus() -> int:
+    return torch.cuda.device_count()
+
+
+def device_of(x: torch.Tensor) -> tuple[str, int]:
+    return ("cpu", 0) if x.device.type == "cpu" else ("gpu", x.device.index or 0)
+
+
+def to_device(x: torch.Tensor, kind: str, index: int) -> torch.Tensor:
+    return x.to("cpu" if kind == "cpu" else f"cuda:{index}")
+
+
 # ----------------------------------------------------------------------------- autograd
 def stop_gradient(x: torch.Tensor) -> torch.Tensor:
     return x.detach()
