@@ -94,6 +94,9 @@ def run_section(path: str | os.PathLike, backend: str | None = None, timeout: in
         raise SectionError(f"{path} failed on backend {backend!r} in code cell {failed}:\n"
                            f"{source}\n---\n{err.ename}: {err.evalue}") from None
     finally:
+        if kernel.has_kernel:                 # we own the kernel manager: nbclient leaves it up
+            kernel.shutdown_kernel(now=True)
+        kernel.cleanup_resources()
         values = _read_values(report_file)
         os.unlink(report_file)
         shutil.rmtree(sockets, ignore_errors=True)

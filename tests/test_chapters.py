@@ -131,6 +131,12 @@ def test_section_runs_and_agrees_on_every_backend(all_backends, path):
                 f"{name}: {backend} {value} vs {all_backends[0]} {first[name]}"
 
 
+def kernels() -> list:
+    import psutil
+    return [p for p in psutil.Process().children(recursive=True)
+            if "ipykernel" in " ".join(p.cmdline())]
+
+
 def test_run_reports_the_failing_cell(tmp_path):
     section = tmp_path / "broken.md"
     section.write_text(SECTIONS[0].read_text().split("```{code-cell}")[0]
@@ -141,6 +147,9 @@ def test_run_reports_the_failing_cell(tmp_path):
     text = str(err.value)
     assert "code cell 2" in text and "undefined_name + x" in text
     assert "NameError" in text and "'numpy'" in text
+    assert kernels() == []                 # the kernel was shut down, after failure too
+    book.run_section(SECTIONS[0], "numpy")
+    assert kernels() == []
 
 
 def test_cli_run(tmp_path):
