@@ -64,9 +64,10 @@ def read_section(path: str | os.PathLike) -> Any:
 def run_section(path: str | os.PathLike, backend: str | None = None, timeout: int = 600,
                 ) -> SectionResult:
     """Execute a section on ``backend`` (default: the selected one) in a new kernel."""
-    from jupyter_client import KernelManager
+    from jupyter_client import AsyncKernelManager
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    from nbclient.util import run_sync
 
     path = pathlib.Path(path)
     if not path.exists():
@@ -78,8 +79,9 @@ def run_section(path: str | os.PathLike, backend: str | None = None, timeout: in
     env = dict(os.environ, **{config.ENV_VAR: backend, REPORT_ENV: report_file,
                               "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
     sockets = tempfile.mkdtemp(prefix="mlbook-kernel-")      # local sockets, not TCP ports
-    kernel = KernelManager(kernel_name="python3", transport="ipc",
-                           ip=os.path.join(sockets, "kernel"))
+    # nbclient needs an asynchronous manager: with a blocking one its per-cell timeout never fires
+    kernel = AsyncKernelManager(kernel_name="python3", transport="ipc",
+                                ip=os.path.join(sockets, "kernel"))
     client = NotebookClient(nb, km=kernel, timeout=timeout,
                             resources={"metadata": {"path": str(path.parent.resolve())}})
     start = time.perf_counter()
@@ -93,10 +95,12 @@ def run_section(path: str | os.PathLike, backend: str | None = None, timeout: in
         source = nb.cells[cells[failed - 1]].source if failed else ""
         raise SectionError(f"{path} failed on backend {backend!r} in code cell {failed}:\n"
                            f"{source}\n---\n{err.ename}: {err.evalue}") from None
+    except (CellTimeoutError, DeadKernelError) as err:
+        raise SectionError(f"{path} failed on backend {backend!r}: {type(err).__name__}: "
+                           f"{str(err).splitlines()[0]}") from None
     finally:
         if kernel.has_kernel:                 # we own the kernel manager: nbclient leaves it up
-            kernel.shutdown_kernel(now=True)
-        kernel.cleanup_resources()
+            run_sync(kernel.shutdown_kernel)(now=True)       # also removes its connection file
         values = _read_values(report_file)
         os.unlink(report_file)
         shutil.rmtree(sockets, ignore_errors=True)

@@ -152,6 +152,15 @@ def test_run_reports_the_failing_cell(tmp_path):
     assert kernels() == []
 
 
+def test_cell_timeout_is_a_section_error(tmp_path):
+    section = tmp_path / "slow.md"
+    section.write_text(SECTIONS[0].read_text().split("```{code-cell}")[0]
+                       + "```{code-cell} ipython3\nimport time\ntime.sleep(60)\n```\n")
+    with pytest.raises(book.SectionError, match="CellTimeoutError"):
+        book.run_section(section, "numpy", timeout=2)
+    assert kernels() == []
+
+
 def test_cli_run(tmp_path):
     import subprocess
     import sys
