@@ -62,12 +62,6 @@ def _b() -> Any:
     return _backends.active
 
 
-def _shape_arg(shape: int | Sequence[int]) -> tuple[int, ...]:
-    if isinstance(shape, (int, _np.integer)):
-        return (int(shape),)
-    return tuple(int(s) for s in shape)
-
-
 def _float(b: Any, x: Tensor) -> Tensor:
     """``x`` as a tensor of a floating type (int and bool become float32)."""
     x = b.coerce(x)
@@ -169,18 +163,18 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
 
 def zeros(shape: int | Sequence[int], dtype: Any = None) -> Tensor:
     """A tensor of zeros (float32 unless ``dtype`` says otherwise)."""
-    return _b().zeros(_shape_arg(shape), _common.dtype_name(dtype or _config.DEFAULT_FLOAT))
+    return _b().zeros(_common.shape_tuple(shape), _common.dtype_name(dtype or _config.DEFAULT_FLOAT))
 
 
 def ones(shape: int | Sequence[int], dtype: Any = None) -> Tensor:
     """A tensor of ones (float32 unless ``dtype`` says otherwise)."""
-    return _b().ones(_shape_arg(shape), _common.dtype_name(dtype or _config.DEFAULT_FLOAT))
+    return _b().ones(_common.shape_tuple(shape), _common.dtype_name(dtype or _config.DEFAULT_FLOAT))
 
 
 def full(shape: int | Sequence[int], fill_value: Any, dtype: Any = None) -> Tensor:
     """A tensor filled with ``fill_value``; dtype from the value (float32/int64/bool) by default."""
     d = _common.dtype_name(dtype) if dtype is not None else _common.scalar_dtype(fill_value)
-    return _b().full(_shape_arg(shape), fill_value, d)
+    return _b().full(_common.shape_tuple(shape), fill_value, d)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None) -> Tensor:
@@ -231,7 +225,7 @@ def reshape(x: Tensor, shape: int | Sequence[int]) -> Tensor:
     """``x`` with a new shape of the same size; one entry may be -1 (inferred)."""
     b = _b()
     x = b.coerce(x)
-    new = _shape_arg(shape)
+    new = _common.shape_tuple(shape)
     try:
         return b.reshape(x, new)
     except Exception as err:
@@ -343,7 +337,7 @@ def tile(x: Tensor, reps: int | Sequence[int]) -> Tensor:
     """Repeat the whole of ``x`` ``reps`` times along each axis, as ``numpy.tile``."""
     b = _b()
     x = b.coerce(x)
-    reps = _shape_arg(reps)
+    reps = _common.shape_tuple(reps)
     shp = b.shape(x)
     if len(reps) > len(shp):
         x = b.reshape(x, (1,) * (len(reps) - len(shp)) + shp)
@@ -361,7 +355,7 @@ def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
     """``x`` broadcast to ``shape`` (numpy rules)."""
     b = _b()
     x = b.coerce(x)
-    new = _shape_arg(shape)
+    new = _common.shape_tuple(shape)
     try:
         return b.broadcast_to(x, new)
     except Exception as err:
@@ -656,7 +650,7 @@ def tensordot(a: Tensor, b: Tensor, axes: int | Sequence[Sequence[int]] = 2) -> 
     bk = _b()
     a, b = _pair(bk, a, b)
     if not isinstance(axes, (int, _np.integer)):
-        axes = [list(_shape_arg(axes[0])), list(_shape_arg(axes[1]))]
+        axes = [list(_common.shape_tuple(axes[0])), list(_common.shape_tuple(axes[1]))]
     return bk.tensordot(a, b, axes)
 
 

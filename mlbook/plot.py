@@ -50,8 +50,9 @@ def set_axes(axes: Any, xlabel: str | None, ylabel: str | None, xlim: Any, ylim:
 
 
 def _numpy(v: Any) -> np.ndarray:
-    return v if isinstance(v, np.ndarray) else np.asarray(ops.to_numpy(v)) \
-        if not isinstance(v, (list, tuple)) else np.asarray(v)
+    if isinstance(v, (np.ndarray, list, tuple)):
+        return np.asarray(v)
+    return ops.to_numpy(v)
 
 
 def plot(X: Any, Y: Any = None, xlabel: str | None = None, ylabel: str | None = None,

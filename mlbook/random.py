@@ -20,10 +20,6 @@ __all__ = ["seed", "normal", "uniform", "randint", "permutation", "shuffle"]
 seed = _config.seed
 
 
-def _shape(shape: int | Sequence[int]) -> tuple[int, ...]:
-    return (int(shape),) if isinstance(shape, (int, _np.integer)) else tuple(shape)
-
-
 def _out(values: _np.ndarray, dtype: Any) -> Any:
     return _backends.active.from_numpy(_np.asarray(values, dtype=_common.dtype_name(dtype)))
 
@@ -31,20 +27,20 @@ def _out(values: _np.ndarray, dtype: Any) -> Any:
 def normal(mean: float = 0.0, std: float = 1.0, shape: int | Sequence[int] = (),
            dtype: Any = None) -> Any:
     """Samples from :math:`\\mathcal{N}(\\mathrm{mean}, \\mathrm{std}^2)` (float32 by default)."""
-    values = _config.generator().normal(mean, std, _shape(shape))
+    values = _config.generator().normal(mean, std, _common.shape_tuple(shape))
     return _out(values, dtype or _config.DEFAULT_FLOAT)
 
 
 def uniform(low: float = 0.0, high: float = 1.0, shape: int | Sequence[int] = (),
             dtype: Any = None) -> Any:
     """Samples from the uniform distribution on ``[low, high)`` (float32 by default)."""
-    values = _config.generator().uniform(low, high, _shape(shape))
+    values = _config.generator().uniform(low, high, _common.shape_tuple(shape))
     return _out(values, dtype or _config.DEFAULT_FLOAT)
 
 
 def randint(low: int, high: int, shape: int | Sequence[int] = (), dtype: Any = None) -> Any:
     """Random integers in ``[low, high)`` (int64 by default)."""
-    values = _config.generator().integers(low, high, _shape(shape))
+    values = _config.generator().integers(low, high, _common.shape_tuple(shape))
     return _out(values, dtype or _config.DEFAULT_INT)
 
 

@@ -80,6 +80,13 @@ def scalar_dtype(value: Any) -> str:
     return config.DEFAULT_FLOAT
 
 
+def shape_tuple(shape: Any) -> tuple[int, ...]:
+    """A shape given as an int or a sequence of ints, as a tuple of Python ints."""
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    return tuple(int(s) for s in shape)
+
+
 def norm_axes(axis: Any, ndim: int) -> tuple[int, ...] | None:
     """``axis`` (None, int or sequence, negatives allowed) as a sorted tuple of non-negative ints."""
     if axis is None:

@@ -261,13 +261,18 @@ def stop_gradient(x: mnp.ndarray) -> mnp.ndarray:
     return x.detach()
 
 
+def _unconnected(err: Exception) -> bool:
+    """Whether MXNet's error says the output does not depend on the array(s) asked about."""
+    return "unreachable" in str(err) or "not in a computational graph" in str(err)
+
+
 def _backward(y: mnp.ndarray, sources: list[mnp.ndarray], retain: bool) -> list[mnp.ndarray]:
     """Run backward from ``y``; with ``retain`` the graph is kept and the gradients are copied
     (a later backward through the same watched arrays overwrites their ``.grad``)."""
     try:
         _ag.backward([y], retain_graph=retain)
     except mx.base.MXNetError as err:
-        if "not in a computational graph" not in str(err):
+        if not _unconnected(err):
             raise
         return [mnp.zeros_like(s) for s in sources]       # y does not depend on any source
     return [mnp.zeros_like(s) if s.grad is None else s.grad.copy() if retain else s.grad
@@ -278,7 +283,7 @@ def _grad_or_zeros(out: mnp.ndarray, x: mnp.ndarray) -> Any:
     try:
         return _ag.grad(out, [x], retain_graph=True)[0]
     except mx.base.MXNetError as err:
-        if "unreachable" not in str(err) and "not in a computational graph" not in str(err):
+        if not _unconnected(err):
             raise
         return mnp.zeros_like(x)
 
@@ -315,7 +320,7 @@ def value_and_grad(fun: Callable[[list[Any]], Any], leaves: list[mnp.ndarray],
     try:
         found = iter(_ag.grad(out, variables, retain_graph=True) if variables else [])
     except mx.base.MXNetError as err:
-        if "unreachable" not in str(err) and "not in a computational graph" not in str(err):
+        if not _unconnected(err):
             raise
         found = iter([_grad_or_zeros(out, x) for x in variables])   # some are not used
     grads = [next(found).as_np_ndarray() if is_floating(x) else mnp.zeros_like(x)

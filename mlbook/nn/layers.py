@@ -33,7 +33,25 @@ def _param(init: Any, shape: tuple[int, ...], fan_in: int, fan_out: int) -> Para
     return Parameter(_backends.current().from_numpy(init(shape, fan_in, fan_out)))
 
 
-class Linear(Module):
+class _WeightAndBias(Module):
+    """What Linear and Conv2d share: a weight that may be shaped lazily and an optional bias,
+    drawn by their initialisers with the fans the subclass reports (weight first, then bias)."""
+
+    def _declare(self, bias: bool, weight_init: Any, bias_init: Any) -> None:
+        self.use_bias = bias
+        self.weight_init = weight_init or _init.xavier("uniform")
+        self.bias_init = bias_init or _init.zeros()
+        self.weight = Parameter(None)
+        self.bias = Parameter(None) if bias else None
+
+    def _create(self, weight_shape: tuple[int, ...], bias_size: int) -> None:
+        fan_in, fan_out = self.fans("weight")
+        self.weight = _param(self.weight_init, weight_shape, fan_in, fan_out)
+        if self.use_bias:
+            self.bias = _param(self.bias_init, (bias_size,), fan_in, fan_out)
+
+
+class Linear(_WeightAndBias):
     """Fully connected layer :math:`y = xW + b`, ``weight`` (in, out), ``bias`` (out,).
 
     ``in_features=None`` makes it lazy: the input size is read from the first input (as
@@ -45,21 +63,14 @@ class Linear(Module):
         super().__init__()
         if out_features is None:                  # Linear(out) is the lazy form, as Dense(out)
             in_features, out_features = None, in_features
-        self.in_features, self.out_features, self.use_bias = in_features, out_features, bias
-        self.weight_init = weight_init or _init.xavier("uniform")
-        self.bias_init = bias_init or _init.zeros()
-        self.weight = Parameter(None)
-        self.bias = Parameter(None) if bias else None
+        self.in_features, self.out_features = in_features, out_features
+        self._declare(bias, weight_init, bias_init)
         if in_features is not None:
             self._build(in_features)
 
     def _build(self, in_features: int) -> None:
         self.in_features = in_features
-        self.weight = _param(self.weight_init, (in_features, self.out_features), in_features,
-                             self.out_features)
-        if self.use_bias:
-            self.bias = _param(self.bias_init, (self.out_features,), in_features,
-                               self.out_features)
+        self._create((in_features, self.out_features), self.out_features)
 
     def fans(self, name: str) -> tuple[int, int]:
         return self.in_features, self.out_features
@@ -147,11 +158,7 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
-def _pair(v: int | tuple[int, int]) -> tuple[int, int]:
-    return (v, v) if isinstance(v, int) else tuple(v)  # type: ignore[return-value]
-
-
-class Conv2d(Module):
+class Conv2d(_WeightAndBias):
     """2-D convolution on NCHW input, ``weight`` (out, in, kh, kw), ``bias`` (out,).
     ``in_channels=None`` infers it from the first input (as ``LazyConv2d``)."""
 
@@ -161,12 +168,9 @@ class Conv2d(Module):
                  weight_init: Any = None, bias_init: Any = None) -> None:
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride, self.padding = _pair(kernel_size), stride, padding
-        self.use_bias = bias
-        self.weight_init = weight_init or _init.xavier("uniform")
-        self.bias_init = bias_init or _init.zeros()
-        self.weight = Parameter(None)
-        self.bias = Parameter(None) if bias else None
+        self.kernel_size = F._pair(kernel_size, "kernel_size")
+        self.stride, self.padding = stride, padding
+        self._declare(bias, weight_init, bias_init)
         if in_channels is not None:
             self._build(in_channels)
 
@@ -176,11 +180,7 @@ class Conv2d(Module):
 
     def _build(self, in_channels: int) -> None:
         self.in_channels = in_channels
-        fan_in, fan_out = self.fans("weight")
-        self.weight = _param(self.weight_init, (self.out_channels, in_channels) + self.kernel_size,
-                             fan_in, fan_out)
-        if self.use_bias:
-            self.bias = _param(self.bias_init, (self.out_channels,), fan_in, fan_out)
+        self._create((self.out_channels, in_channels) + self.kernel_size, self.out_channels)
 
     def forward(self, x: Any) -> Any:
         if self.weight is None:
@@ -221,7 +221,7 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size: int | tuple[int, int]) -> None:
         super().__init__()
-        self.output_size = _pair(output_size)
+        self.output_size = F._pair(output_size, "output_size")
 
     def forward(self, x: Any) -> Any:
         n, c, h, w = ops.shape(x)
