@@ -78,3 +78,42 @@ def all_backends(request: pytest.FixtureRequest) -> list[str]:
     previous = mlbook.backend()
     yield names
     backends.set_backend(previous)
+
+
+# ---- the book: sections executed once per session, in parallel, shared by the tests ----------
+
+def _sections_needed(session: pytest.Session) -> list:
+    """The sections the selected tests ask ``book_runs`` for (all of them if a test needs the
+    whole book), in book order."""
+    from mlbook import book
+    ordered = book.sections()
+    wanted = set()
+    for item in session.items:
+        if "book_runs" not in getattr(item, "fixturenames", ()):
+            continue
+        callspec = getattr(item, "callspec", None)
+        path = callspec.params.get("path") if callspec else None
+        if path is None:
+            return ordered
+        wanted.add(path)
+    return [p for p in ordered if p in wanted]
+
+
+@pytest.fixture(scope="session")
+def book_cache_dir(tmp_path_factory: pytest.TempPathFactory):
+    """This session's execution cache: fresh, so the tests always execute the sections."""
+    return tmp_path_factory.mktemp("book-cache")
+
+
+@pytest.fixture(scope="session")
+def book_runs(request: pytest.FixtureRequest, book_cache_dir):
+    """Every needed section executed on every selected backend, one kernel per core at a time
+    (``mlbook.site.execute_sections``); failures are recorded, not raised, so each section's
+    test reports its own."""
+    from mlbook import book
+    from mlbook.site import execute_sections
+    from mlbook.site.cache import ExecutionCache
+    names = [n for n in selected_backends(request.config) if backends.is_installed(n)]
+    return execute_sections(_sections_needed(request.session), names,
+                            ExecutionCache(book_cache_dir), book.default_chapters_dir(),
+                            timeout=600, log=lambda line: None)

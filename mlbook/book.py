@@ -5,18 +5,24 @@ fresh Jupyter kernel with ``MLBOOK_BACKEND`` set, and fails with the section, th
 cell number, the cell's code and the error when a cell fails.
 
 Inside a section, :func:`report` hands a key number to whoever runs it (the tests assert the
-numbers the prose states, and compare them across backends)::
+numbers the prose states, the website's agreement badges compare them across backends)::
 
     from mlbook import book
     book.report("w error", float(mb.norm(true_w - w)))
+    book.report("std at layer 20", std, tol=1e-2)      # a looser agreement tolerance, say why
+
+:func:`sections` lists the book's sections in reading order: chapters by folder name, the
+sections of a chapter in the order of the ``toctree`` in its ``index.md``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import pathlib
+import re
 import shutil
 import tempfile
 import time
@@ -24,21 +30,32 @@ from typing import Any
 
 from . import config
 
-__all__ = ["report", "run_section", "SectionResult", "SectionError", "REPORT_ENV"]
+__all__ = ["report", "run_section", "read_section", "sections", "chapter_sections", "compare",
+           "Comparison", "SectionResult", "SectionError", "REPORT_ENV", "DEFAULT_TOLERANCE"]
 
 #: Environment variable naming the file that :func:`report` appends to.
 REPORT_ENV = "MLBOOK_REPORT"
 
+#: Two backends agree on a reported number when they differ by at most this much, absolute or
+#: relative (float32 training over hundreds of steps; measured differences are below 1e-6).
+DEFAULT_TOLERANCE = 1e-4
 
-def report(name: str, value: Any) -> Any:
+
+def report(name: str, value: Any, tol: float | None = None) -> Any:
     """Record ``value`` (a number) under ``name`` for the run's checks; returns ``value``.
-    Outside ``mlbook run`` and the tests this does nothing."""
+
+    ``tol`` is how far the backends may differ on it (absolute or relative,
+    :data:`DEFAULT_TOLERANCE` when None); a section that loosens it says why in its prose.
+    Outside ``mlbook run``, the tests and the website build this does nothing."""
     path = os.environ.get(REPORT_ENV)
     if path:
         from . import ops
         number = float(ops.item(value)) if not isinstance(value, (int, float)) else float(value)
+        record = {"name": name, "value": number}
+        if tol is not None:
+            record["tol"] = float(tol)
         with open(path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"name": name, "value": number}) + "\n")
+            f.write(json.dumps(record) + "\n")
     return value
 
 
@@ -53,6 +70,7 @@ class SectionResult:
     notebook: Any
     values: dict[str, float]
     seconds: float
+    tolerances: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 def read_section(path: str | os.PathLike) -> Any:
@@ -61,9 +79,33 @@ def read_section(path: str | os.PathLike) -> Any:
     return jupytext.read(os.fspath(path))
 
 
+#: Kernel options for every run: figures as SVG, with ids that do not change between runs (so
+#: a figure that is the same on two backends is byte for byte the same).
+KERNEL_ARGUMENTS = ["--InlineBackend.figure_formats=svg", "--InlineBackend.rc=svg.hashsalt=mlbook"]
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def strip_ansi(text: str) -> str:
+    """``text`` without terminal colour codes (tracebacks from a kernel carry them)."""
+    return _ANSI.sub("", text)
+
+
+#: Environment variables that bound a framework's compute threads (OpenMP, MKL, OpenBLAS,
+#: TensorFlow's intra-op pool).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                    "TF_NUM_INTRAOP_THREADS")
+
+
 def run_section(path: str | os.PathLike, backend: str | None = None, timeout: int = 600,
-                ) -> SectionResult:
-    """Execute a section on ``backend`` (default: the selected one) in a new kernel."""
+                threads: int | None = None) -> SectionResult:
+    """Execute a section on ``backend`` (default: the selected one) in a new kernel.
+
+    ``threads`` bounds the kernel's compute threads (for kernels running side by side: two
+    frameworks each spinning a thread per core on the same cores run many times slower);
+    variables the user has set are kept.  Raises :class:`SectionError` naming the section, the
+    backend, the code cell (numbered from 1), its source and the traceback when a cell fails,
+    runs past ``timeout`` seconds or kills the kernel."""
     from jupyter_client import AsyncKernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
@@ -78,11 +120,15 @@ def run_section(path: str | os.PathLike, backend: str | None = None, timeout: in
     os.close(fd)
     env = dict(os.environ, **{config.ENV_VAR: backend, REPORT_ENV: report_file,
                               "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+    env.setdefault("SOURCE_DATE_EPOCH", "0")          # no build date inside SVG figures
+    if threads is not None:
+        for variable in THREAD_VARIABLES:
+            env.setdefault(variable, str(threads))
     sockets = tempfile.mkdtemp(prefix="mlbook-kernel-")      # local sockets, not TCP ports
     # nbclient needs an asynchronous manager: with a blocking one its per-cell timeout never fires
     kernel = AsyncKernelManager(kernel_name="python3", transport="ipc",
                                 ip=os.path.join(sockets, "kernel"))
-    client = NotebookClient(nb, km=kernel, timeout=timeout,
+    client = NotebookClient(nb, km=kernel, timeout=timeout, extra_arguments=KERNEL_ARGUMENTS,
                             resources={"metadata": {"path": str(path.parent.resolve())}})
     start = time.perf_counter()
     try:
@@ -93,25 +139,138 @@ def run_section(path: str | os.PathLike, backend: str | None = None, timeout: in
                        if any(o.get("output_type") == "error" for o in nb.cells[i].outputs)),
                       None)
         source = nb.cells[cells[failed - 1]].source if failed else ""
+        trace = strip_ansi("\n".join(next(
+            (o.get("traceback", []) for o in nb.cells[cells[failed - 1]].outputs
+             if o.get("output_type") == "error"), []))) if failed else ""
         raise SectionError(f"{path} failed on backend {backend!r} in code cell {failed}:\n"
-                           f"{source}\n---\n{err.ename}: {err.evalue}") from None
+                           f"{source}\n---\n{trace or ''}\n{err.ename}: {err.evalue}") from None
     except (CellTimeoutError, DeadKernelError) as err:
         raise SectionError(f"{path} failed on backend {backend!r}: {type(err).__name__}: "
                            f"{str(err).splitlines()[0]}") from None
     finally:
         if kernel.has_kernel:                 # we own the kernel manager: nbclient leaves it up
             run_sync(kernel.shutdown_kernel)(now=True)       # also removes its connection file
-        values = _read_values(report_file)
+        values, tolerances = _read_values(report_file)
         os.unlink(report_file)
         shutil.rmtree(sockets, ignore_errors=True)
-    return SectionResult(path, backend, nb, values, time.perf_counter() - start)
+    return SectionResult(path, backend, nb, values, time.perf_counter() - start, tolerances)
 
 
-def _read_values(path: str) -> dict[str, float]:
+def _read_values(path: str) -> tuple[dict[str, float], dict[str, float]]:
     values: dict[str, float] = {}
+    tolerances: dict[str, float] = {}
     with open(path, encoding="utf-8") as f:
         for line in f:
             if line.strip():
                 item = json.loads(line)
                 values[item["name"]] = item["value"]
-    return values
+                if "tol" in item:
+                    tolerances[item["name"]] = item["tol"]
+    return values, tolerances
+
+
+# ---- the book's order -----------------------------------------------------------------------
+
+_TOCTREE = re.compile(r"^```\{toctree\}[^\n]*\n(.*?)^```", re.M | re.S)
+
+
+def chapter_sections(index: str | os.PathLike) -> list[str]:
+    """The section names (file stems) listed by the ``toctree`` of a chapter's ``index.md``."""
+    text = pathlib.Path(index).read_text(encoding="utf-8")
+    match = _TOCTREE.search(text)
+    if not match:
+        raise ValueError(f"{index} has no ```{{toctree}} block listing the chapter's sections")
+    return [line.strip() for line in match.group(1).splitlines()
+            if line.strip() and not line.strip().startswith(":")]
+
+
+def sections(root: str | os.PathLike | None = None) -> list[pathlib.Path]:
+    """Every section of the book in reading order (``root``: the ``chapters`` folder, by default
+    the one beside this package in a checkout).
+
+    Raises ``ValueError`` when a chapter has no ``index.md``, its toctree names a file that does
+    not exist, or a section file is missing from the toctree (the website would drop it)."""
+    root = pathlib.Path(root) if root is not None else default_chapters_dir()
+    if not root.is_dir():
+        raise FileNotFoundError(f"no chapters folder at {root}: run from an mlbook checkout")
+    ordered: list[pathlib.Path] = []
+    for chapter in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        files = {p.stem for p in chapter.glob("*.md")} - {"index"}
+        if not files:
+            continue
+        index = chapter / "index.md"
+        if not index.exists():
+            raise ValueError(f"chapter {chapter.name} has no index.md (a title, an introduction "
+                             f"and a toctree of its sections)")
+        listed = chapter_sections(index)
+        missing = [name for name in listed if name not in files]
+        if missing:
+            raise ValueError(f"{index} lists {missing}, but there is no such .md file")
+        unlisted = sorted(files - set(listed))
+        if unlisted:
+            raise ValueError(f"{chapter.name}: sections {unlisted} are not in the toctree of "
+                             f"{index}; add them there")
+        ordered += [chapter / f"{name}.md" for name in listed]
+    return ordered
+
+
+def default_chapters_dir() -> pathlib.Path:
+    """``chapters/`` of the checkout this package runs from (or of the current directory)."""
+    here = pathlib.Path(__file__).resolve().parents[1] / "chapters"
+    return here if here.is_dir() else pathlib.Path.cwd() / "chapters"
+
+
+# ---- agreement between backends ---------------------------------------------------------------
+
+@dataclasses.dataclass
+class Comparison:
+    """How one backend's reported numbers compare with the reference backend's."""
+    backend: str
+    reference: str
+    max_difference: float             # largest |value - reference value| over the numbers
+    worst: str | None                 # the number with the largest difference relative to its tolerance
+    count: int                        # how many numbers were compared
+    problems: list[str]               # numbers outside tolerance, missing or extra
+
+    @property
+    def agrees(self) -> bool:
+        return not self.problems
+
+
+def compare(values: dict[str, dict[str, float]],
+            tolerances: dict[str, dict[str, float]] | None = None,
+            reference: str | None = None) -> dict[str, Comparison]:
+    """Compare the numbers each backend reported for one section (``values[backend][name]``)
+    with the ``reference`` backend's (default: the first).
+
+    Two numbers agree when ``|a - b| <= tol * max(1, |b|)``, ``tol`` being the one the section
+    reported (:data:`DEFAULT_TOLERANCE` if none): absolute near zero, relative for large
+    values, as ``pytest.approx(b, rel=tol, abs=tol)``.  NaN agrees only with NaN."""
+    if not values:
+        return {}
+    tolerances = tolerances or {}
+    reference = reference or next(iter(values))
+    ref = values[reference]
+    out: dict[str, Comparison] = {}
+    for backend, vals in values.items():
+        tols = {**tolerances.get(reference, {}), **tolerances.get(backend, {})}
+        problems = [f"{name}: missing" for name in ref if name not in vals]
+        problems += [f"{name}: not reported by {reference}" for name in vals if name not in ref]
+        largest, worst, worst_ratio = 0.0, None, -1.0
+        for name in [n for n in ref if n in vals]:
+            a, b = vals[name], ref[name]
+            tol = tols.get(name, DEFAULT_TOLERANCE)
+            if math.isnan(a) or math.isnan(b):
+                diff = 0.0 if math.isnan(a) and math.isnan(b) else math.inf
+            else:
+                diff = abs(a - b)
+            allowed = tol * max(1.0, abs(b)) if not math.isnan(b) else 0.0
+            ratio = diff / allowed if allowed else (0.0 if diff == 0 else math.inf)
+            largest = max(largest, diff)
+            if ratio > worst_ratio:
+                worst, worst_ratio = name, ratio
+            if diff > allowed:
+                problems.append(f"{name}: {a:.6g} vs {b:.6g} on {reference} (tolerance {tol:g})")
+        out[backend] = Comparison(backend, reference, largest, worst,
+                                  sum(n in vals for n in ref), problems)
+    return out

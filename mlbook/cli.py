@@ -4,6 +4,8 @@
 and whether each imports.
 ``mlbook run chapters/<file>.md --backend torch``: execute a section headless; a failing cell
 stops it with the cell and the error (exit status 1).
+``mlbook build [sections or chapter folders] --backend torch,numpy``: the website, every section
+executed on every backend (cached), into ``docs/_build/html``.
 """
 
 from __future__ import annotations
@@ -26,14 +28,6 @@ def _version(dist_names: Sequence[str]) -> str | None:
     return None
 
 
-_DISTRIBUTIONS = {
-    "numpy": ("autograd",),
-    "mxnet": ("mxnet", "mxnet-cu112", "mxnet-mkl"),
-    "torch": ("torch",),
-    "tensorflow": ("tensorflow-cpu", "tensorflow", "tensorflow-intel"),
-}
-
-
 def info(check_imports: bool = True) -> str:
     """The text printed by ``mlbook info``."""
     selected = backends.name()
@@ -44,7 +38,7 @@ def info(check_imports: bool = True) -> str:
              "",
              f"{'backend':<12}{'framework':<28}{'imports':<10}"]
     for name in config.BACKENDS:
-        dist = _DISTRIBUTIONS[name]
+        dist = backends.DISTRIBUTIONS[name]
         version = _version(dist)
         framework = f"{dist[0] if name != 'tensorflow' else 'tensorflow'} {version}" \
             if version else "not installed"
@@ -77,11 +71,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_run.add_argument("--backend", default=None,
                        help="backend(s), comma-separated (default: MLBOOK_BACKEND or numpy)")
     p_run.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    p_build = sub.add_parser("build", help="build the website into docs/_build/html")
+    p_build.add_argument("sections", nargs="*",
+                         help="section files or chapter folders (default: the whole book)")
+    p_build.add_argument("--backend", default=None,
+                         help="backend(s), comma-separated (default: every installed one)")
+    p_build.add_argument("-j", "--jobs", type=int, default=None,
+                         help="kernels running at once (default: one per core)")
+    p_build.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    p_build.add_argument("--root", default=".", help="the mlbook checkout (default: here)")
     args = parser.parse_args(argv)
     if args.command == "info":
         print(info(check_imports=not args.no_import))
         return 0
+    if args.command == "build":
+        return build(args)
     return run(args.sections, args.backend, args.timeout)
+
+
+def build(args: argparse.Namespace) -> int:
+    """``mlbook build``: 1 with the failures printed if a cell failed or Sphinx warned."""
+    from .site import BuildError
+    from .site import build as build_site
+    try:
+        backends_ = [b for b in args.backend.split(",") if b.strip()] if args.backend else None
+        result = build_site(args.sections or None, backends_, root=args.root, jobs=args.jobs,
+                            timeout=args.timeout)
+    except (BuildError, ValueError, FileNotFoundError) as err:
+        print(f"build failed: {err}", file=sys.stderr)
+        return 1
+    disagree = [doc for doc, c in result.comparisons.items()
+                if not all(x.agrees for x in c.values())]
+    print(f"built {result.html} in {result.seconds:.0f} s ({result.executed} section runs "
+          f"executed, {result.cached} cached)")
+    if disagree:
+        print(f"backends disagree on {len(disagree)} section(s): {', '.join(disagree)} "
+              f"(see the Agreement page)")
+    return 0
 
 
 def run(sections: Sequence[str], backend: str | None, timeout: int) -> int:

@@ -10,7 +10,8 @@ from typing import Any
 from . import backends as _backends
 from . import ops
 
-__all__ = ["squared_loss", "mse_loss", "cross_entropy", "binary_cross_entropy",
+__all__ = ["squared_loss", "mse_loss", "cross_entropy", "masked_cross_entropy",
+           "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "SquaredLoss", "MSELoss", "CrossEntropyLoss",
            "BCEWithLogitsLoss"]
 
@@ -73,6 +74,17 @@ def binary_cross_entropy_with_logits(logits: Any, y: Any, reduction: str = "mean
     y = ops.astype(y, ops.dtype(logits))
     losses = ops.relu(logits) - logits * y + ops.log1p(ops.exp(-ops.abs(logits)))
     return _reduce(losses, reduction)
+
+
+def masked_cross_entropy(logits: Any, labels: Any, valid_len: Any) -> Any:
+    """Cross-entropy of sequences, ignoring padding: ``logits`` (batch, steps, vocab), integer
+    ``labels`` (batch, steps) and ``valid_len`` (batch,); the loss of each token before its
+    sequence's valid length, averaged over those tokens (padded positions count for nothing,
+    whatever the model predicts there)."""
+    from .nn.functional import sequence_mask
+    per_token = cross_entropy(logits, labels, reduction="none")        # (batch, steps)
+    weights = sequence_mask(ops.ones_like(per_token), valid_len)
+    return ops.sum(per_token * weights) / ops.sum(weights)
 
 
 def binary_cross_entropy(p: Any, y: Any, reduction: str = "mean", eps: float = 1e-7) -> Any:

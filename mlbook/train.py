@@ -14,18 +14,21 @@ gradient clipping.  ``fit`` runs epochs, shows a tqdm progress bar in a terminal
 
 from __future__ import annotations
 
+import collections
+import math
 import time
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from . import config, ops
-from .autograd import value_and_grad
+from . import config, losses, ops
+from .autograd import stop_gradient, value_and_grad
 from .nn.module import Module
-from .optim import Optimizer, clip_grad_norm
+from .optim import SGD, Adam, Optimizer, clip_grad_norm
 
 __all__ = ["Timer", "Accumulator", "accuracy", "evaluate_accuracy", "evaluate_loss", "Trainer",
-           "fit", "in_notebook"]
+           "fit", "predict_lm", "train_lm", "train_seq2seq", "predict_seq2seq", "bleu",
+           "in_notebook"]
 
 
 class Timer:
@@ -80,6 +83,34 @@ def accuracy(y_hat: Any, y: Any) -> float:
     return float(ops.item(ops.sum(ops.equal(y_hat, ops.reshape(y, (-1,))))))
 
 
+def bleu(pred_seq: str, label_seq: str, k: int = 2) -> float:
+    r"""BLEU of a predicted sequence against a reference (tokens separated by spaces):
+
+    .. math:: \exp\left(\min\left(0, 1 - \frac{\mathrm{len}_\mathrm{label}}
+              {\mathrm{len}_\mathrm{pred}}\right)\right) \prod_{n=1}^{k} p_n^{1/2^n},
+
+    where :math:`p_n` is the fraction of the prediction's n-grams that occur in the reference
+    (each reference n-gram matched at most as often as it occurs).  Longer n-grams weigh more;
+    the first factor penalises predictions shorter than the reference.  1 for a perfect
+    prediction, 0 for an empty one."""
+    pred_tokens, label_tokens = pred_seq.split(), label_seq.split()
+    len_pred, len_label = len(pred_tokens), len(label_tokens)
+    if len_pred == 0 or len_label == 0:
+        return float(len_pred == len_label)
+    score = math.exp(min(0.0, 1 - len_label / len_pred))
+    for n in range(1, min(k, len_pred) + 1):
+        label_subs = collections.Counter(" ".join(label_tokens[i:i + n])
+                                         for i in range(len_label - n + 1))
+        matches = 0
+        for i in range(len_pred - n + 1):
+            gram = " ".join(pred_tokens[i:i + n])
+            if label_subs[gram] > 0:
+                matches += 1
+                label_subs[gram] -= 1
+        score *= math.pow(matches / (len_pred - n + 1), math.pow(0.5, n))
+    return score
+
+
 def evaluate_accuracy(net: Callable[[Any], Any], data_iter: Iterable[Any]) -> float:
     """Accuracy of ``net`` on a data set, computed in prediction mode."""
     metric = Accumulator(2)
@@ -130,14 +161,20 @@ class Trainer:
         return loss, y_hat
 
     def fit(self, train_iter: Iterable[Any], num_epochs: int, test_iter: Iterable[Any] | None = None,
-            classify: bool = True, progress: bool | None = None) -> dict[str, list[float]]:
+            classify: bool = True, progress: bool | None = None,
+            lr_schedule: Callable[[int], float] | None = None) -> dict[str, list[float]]:
         """Train for ``num_epochs``; returns the history: ``step_loss`` (every minibatch),
-        ``train_loss`` and, when ``classify``, ``train_acc`` and ``test_acc`` per epoch."""
+        ``train_loss`` and, when ``classify``, ``train_acc`` and ``test_acc`` per epoch.
+
+        ``lr_schedule(epoch)`` (epochs counted from 0), if given, sets the optimiser's learning
+        rate at the start of each epoch, e.g. ``lambda epoch: 0.1 if epoch < 8 else 0.01``."""
         history: dict[str, list[float]] = {"step_loss": [], "train_loss": []}
         if classify:
             history.update(train_acc=[], test_acc=[])
         animator = _progress(num_epochs, classify, test_iter is not None, progress)
         for epoch in range(num_epochs):
+            if lr_schedule is not None:
+                self.optimizer.lr = float(lr_schedule(epoch))
             metric = Accumulator(3)
             for X, y in train_iter:
                 loss, y_hat = self.step(X, y)
@@ -157,11 +194,149 @@ class Trainer:
 
 def fit(net: Module, train_iter: Iterable[Any], loss: Callable[[Any, Any], Any],
         optimizer: Optimizer, num_epochs: int, test_iter: Iterable[Any] | None = None,
-        classify: bool = True, clip: float | None = None,
-        progress: bool | None = None) -> dict[str, list[float]]:
+        classify: bool = True, clip: float | None = None, progress: bool | None = None,
+        lr_schedule: Callable[[int], float] | None = None) -> dict[str, list[float]]:
     """Train ``net`` (the book's ``train_ch3``/``train_ch6`` loop); see :meth:`Trainer.fit`."""
     return Trainer(net, loss, optimizer, clip).fit(train_iter, num_epochs, test_iter, classify,
-                                                   progress)
+                                                   progress, lr_schedule)
+
+
+def predict_lm(prefix: str, num_preds: int, net: Module, vocab: Any) -> str:
+    """Generate ``num_preds`` tokens after ``prefix`` with a language model such as
+    :class:`~mlbook.nn.RNNModel` (the book's ``predict_ch8``): the prefix warms up the state,
+    then each most likely next token is fed back in."""
+    state = net.begin_state(1)
+    outputs = [vocab[prefix[0]]]
+
+    def last() -> Any:
+        return ops.reshape(ops.array([outputs[-1]]), (1, 1))
+
+    with config.predict_mode():
+        for token in prefix[1:]:
+            _, state = net(last(), state)
+            outputs.append(vocab[token])
+        for _ in range(num_preds):
+            y, state = net(last(), state)
+            outputs.append(int(ops.item(ops.argmax(y, axis=1)[0])))
+    return "".join(vocab.to_tokens(outputs))
+
+
+def _detach(state: Any) -> Any:
+    if isinstance(state, (tuple, list)):
+        return type(state)(_detach(s) for s in state)
+    return stop_gradient(state)
+
+
+def train_lm(net: Module, train_iter: Iterable[Any], vocab: Any, lr: float, num_epochs: int,
+             clip: float = 1.0, use_random_iter: bool = False, prefix: str = "time traveller",
+             progress: bool | None = None) -> dict[str, list[float]]:
+    """Train a language model such as :class:`~mlbook.nn.RNNModel` with minibatch SGD and
+    gradient clipping (the book's ``train_ch8``); returns ``{"perplexity": [...]}``, one value
+    per epoch.
+
+    With sequential minibatches (the default) the state is carried from one minibatch to the
+    next, detached from its history (truncated backpropagation through time); with
+    ``use_random_iter`` every minibatch starts from a zero state.  In a notebook the perplexity
+    is plotted live; ``predict_lm(prefix, 50, ...)`` is printed at the end."""
+    optimizer = SGD(net, lr=lr)
+
+    def objective(params: dict[str, Any], X: Any, Y: Any, state: Any) -> tuple[Any, Any]:
+        y_hat, state = net.functional_call(params, X, state)
+        return losses.cross_entropy(y_hat, ops.reshape(ops.T(Y), (-1,))), state
+
+    grad = value_and_grad(objective, has_aux=True)
+    params = net.parameter_dict()
+    history: dict[str, list[float]] = {"perplexity": []}
+    animator = _CurveProgress(num_epochs, "perplexity", progress)
+    for _ in range(num_epochs):
+        state, metric = None, Accumulator(2)
+        for X, Y in train_iter:
+            if state is None or use_random_iter:
+                state = net.begin_state(ops.shape(X)[0])
+            else:
+                state = _detach(state)
+            with config.train_mode():
+                (loss, state), grads = grad(params, X, Y, state)
+            grads, _ = clip_grad_norm(grads, clip)
+            optimizer.step(grads)
+            metric.add(float(ops.item(loss)) * ops.size(Y), ops.size(Y))
+        history["perplexity"].append(math.exp(metric[0] / metric[1]))
+        animator.update(len(history["perplexity"]), history)
+    animator.close()
+    if prefix:
+        print(f"perplexity {history['perplexity'][-1]:.2f}")
+        print(predict_lm(prefix, 50, net, vocab))
+    return history
+
+
+def _decoder_inputs(Y: Any, bos: int) -> Any:
+    """Teacher forcing: the decoder reads ``<bos>`` and then the true target shifted by one."""
+    batch = ops.shape(Y)[0]
+    return ops.concat([ops.full((batch, 1), bos, dtype=ops.dtype(Y)), Y[:, :-1]], axis=1)
+
+
+def train_seq2seq(net: Module, data_iter: Iterable[Any], lr: float, num_epochs: int,
+                  tgt_vocab: Any, clip: float = 1.0,
+                  progress: bool | None = None) -> dict[str, list[float]]:
+    """Train an :class:`~mlbook.nn.EncoderDecoder` (the book's ``train_seq2seq``) on minibatches
+    ``(X, X_valid_len, Y, Y_valid_len)`` with Adam, gradient clipping and teacher forcing: the
+    decoder's inputs are ``<bos>`` followed by the target without its last token, and the loss
+    is the cross-entropy of the target tokens before each valid length
+    (:func:`~mlbook.losses.masked_cross_entropy`).  Returns ``{"loss": [...]}``, the mean loss
+    per target token of each epoch."""
+    optimizer = Adam(net, lr=lr)
+    bos = tgt_vocab["<bos>"]
+
+    def objective(params: dict[str, Any], X: Any, X_valid_len: Any, Y: Any,
+                  Y_valid_len: Any) -> Any:
+        Y_hat = net.functional_call(params, X, _decoder_inputs(Y, bos), X_valid_len)
+        return losses.masked_cross_entropy(Y_hat, Y, Y_valid_len)
+
+    grad = value_and_grad(objective)
+    params = net.parameter_dict()
+    history: dict[str, list[float]] = {"loss": []}
+    animator = _CurveProgress(num_epochs, "loss", progress)
+    for _ in range(num_epochs):
+        metric = Accumulator(2)
+        for X, X_valid_len, Y, Y_valid_len in data_iter:
+            with config.train_mode():
+                loss, grads = grad(params, X, X_valid_len, Y, Y_valid_len)
+            grads, _ = clip_grad_norm(grads, clip)
+            optimizer.step(grads)
+            tokens = float(ops.item(ops.sum(Y_valid_len)))
+            metric.add(float(ops.item(loss)) * tokens, tokens)
+        history["loss"].append(metric[0] / metric[1])
+        animator.update(len(history["loss"]), history)
+    animator.close()
+    return history
+
+
+def predict_seq2seq(net: Module, src_sentences: str | Sequence[str], src_vocab: Any,
+                    tgt_vocab: Any, num_steps: int) -> Any:
+    """Greedy decoding (the book's ``predict_seq2seq``): encode each source sentence (tokens
+    separated by spaces), then feed the decoder ``<bos>`` and its most likely token in turn, until
+    it predicts ``<eos>`` or ``num_steps`` tokens are out.  A list of sentences is decoded as one
+    batch.  Returns the predicted tokens joined by spaces (a list of them for a list)."""
+    from .data.translation import truncate_pad
+    single = isinstance(src_sentences, str)
+    sentences = [src_sentences] if single else list(src_sentences)
+    rows = [src_vocab[s.lower().split()] + [src_vocab["<eos>"]] for s in sentences]
+    valid_len = ops.array([min(len(r), num_steps) for r in rows])
+    X = ops.array([truncate_pad(r, num_steps, src_vocab["<pad>"]) for r in rows])
+    eos, outputs = tgt_vocab["<eos>"], []
+    with config.predict_mode():
+        state = net.decoder.init_state(net.encoder(X, valid_len), valid_len)
+        dec_X = ops.full((len(rows), 1), tgt_vocab["<bos>"])
+        for _ in range(num_steps):
+            Y, state = net.decoder(dec_X, state)
+            dec_X = ops.argmax(Y, axis=2)                       # (batch, 1)
+            outputs.append(ops.to_numpy(dec_X)[:, 0].tolist())
+    predictions = []
+    for i in range(len(rows)):
+        tokens = [step[i] for step in outputs]
+        tokens = tokens[:tokens.index(eos)] if eos in tokens else tokens
+        predictions.append(" ".join(tgt_vocab.to_tokens(tokens)))
+    return predictions[0] if single else predictions
 
 
 def in_notebook() -> bool:
@@ -216,3 +391,29 @@ def _progress(num_epochs: int, classify: bool, test: bool, progress: bool | None
     if in_notebook():
         return _Plot(num_epochs, classify, test)
     return _Bar(num_epochs)
+
+
+class _CurveProgress(_Silent):
+    """One training curve per epoch (``key`` of the history): a live plot in a notebook, a bar
+    in a terminal, nothing with ``progress=False``."""
+
+    def __init__(self, num_epochs: int, key: str, progress: bool | None) -> None:
+        self.key, self.animator, self.bar = key, None, None
+        if progress is not False and in_notebook():
+            from .plot import Animator
+            self.animator = Animator(xlabel="epoch", ylabel=key, legend=["train"],
+                                     xlim=[1, num_epochs])
+        elif progress is not False:
+            self.bar = _Bar(num_epochs)
+
+    def update(self, epoch: int, history: dict[str, list[float]]) -> None:
+        if self.animator is not None:
+            self.animator.add(epoch, history[self.key][-1])
+        if self.bar is not None:
+            self.bar.update(epoch, history)
+
+    def close(self) -> None:
+        if self.animator is not None:
+            self.animator.show()
+        if self.bar is not None:
+            self.bar.close()

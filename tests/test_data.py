@@ -268,3 +268,88 @@ def test_fashion_mnist_registry_has_the_official_md5s():
         "md5:bb300cfdad3c16e7a12a480ee83cd310"
     assert data.DATA_HUB["timemachine.txt"][1] == \
         "sha1:7a156c18e04ff27879dc2102115c8adb78bc845c"
+
+
+def test_resize_images_is_bilinear_with_half_pixel_centres():
+    """Upsampling by 2: each output pixel samples the input at (i + 1/2)/2 - 1/2, so the first
+    and last output pixels copy the edge and the others interpolate with weights 1/4, 3/4."""
+    x = np.array([[[[0.0, 4.0], [8.0, 12.0]]]], "float32")
+    got = data.resize_images(x, 4)
+    row = np.array([0.0, 1.0, 3.0, 4.0])
+    np.testing.assert_allclose(got[0, 0], row[None, :] + np.array([0, 2, 6, 8])[:, None])
+    assert got.dtype == np.float32 and got.shape == (1, 1, 4, 4)
+    np.testing.assert_allclose(data.resize_images(x, 2), x)       # same size: unchanged
+    assert data.resize_images(np.zeros((3, 2, 8, 8), "float32"), (5, 7)).shape == (3, 2, 5, 7)
+    with pytest.raises(ValueError, match=r"expects \(n, C, H, W\) images, got shape \(8, 8\)"):
+        data.resize_images(np.zeros((8, 8)), 4)
+
+
+def test_load_digits_resized_and_standardized(backend):
+    train_iter, test_iter = data.load_digits(100, resize=16, standardize=True)
+    X, y = next(iter(train_iter))
+    assert mb.shape(X) == (100, 1, 16, 16) and mb.dtype(X) == "float32"
+    X_all = np.concatenate([mb.to_numpy(b[0]) for b in train_iter])
+    assert abs(X_all.mean()) < 1e-5 and abs(X_all.std() - 1) < 1e-5    # over the training set
+    X_test = np.concatenate([mb.to_numpy(b[0]) for b in test_iter])
+    raw = data.resize_images(data.digits_arrays()[2], 16)
+    train_raw = data.resize_images(data.digits_arrays()[0], 16)
+    expected = (raw - train_raw.mean(dtype=np.float64)) / train_raw.std(dtype=np.float64)
+    np.testing.assert_allclose(X_test, expected, rtol=1e-5, atol=1e-5)  # the training statistics
+
+
+# ---- the digits-to-words translation data --------------------------------------------------
+
+@pytest.mark.parametrize("n, words", [
+    (0, "zero"), (7, "seven"), (10, "ten"), (13, "thirteen"), (19, "nineteen"), (20, "twenty"),
+    (45, "forty five"), (90, "ninety"), (100, "one hundred"), (105, "one hundred five"),
+    (119, "one hundred nineteen"), (999, "nine hundred ninety nine"), (1000, "one thousand"),
+    (1005, "one thousand five"), (2017, "two thousand seventeen"),
+    (7040, "seven thousand forty"), (9999, "nine thousand nine hundred ninety nine")])
+def test_number_to_words(n, words):
+    assert data.number_to_words(n) == words
+
+
+def test_number_to_words_range():
+    with pytest.raises(ValueError, match="from 0 to 9999, got 10000"):
+        data.number_to_words(10000)
+    with pytest.raises(ValueError, match="got 2.5"):
+        data.number_to_words(2.5)
+    assert len({data.number_to_words(n) for n in range(10000)}) == 10000   # one-to-one
+
+
+def test_number_pairs_split_is_seeded_and_disjoint():
+    train, test = data.number_pairs(2000, 500)
+    assert (len(train), len(test)) == (2000, 500)
+    assert train == data.number_pairs(2000, 500)[0]                   # same seed, same split
+    assert train != data.number_pairs(2000, 500, seed=1)[0]
+    numbers = lambda pairs: {int(src.replace(" ", "")) for src, _ in pairs}  # noqa: E731
+    assert not numbers(train) & numbers(test)
+    for src, tgt in train[:50]:
+        assert tgt == data.number_to_words(int(src.replace(" ", "")))
+    with pytest.raises(ValueError, match="num_train \\+ num_test <= 10000"):
+        data.number_pairs(9000, 2000)
+
+
+def test_truncate_pad_and_build_array():
+    assert data.truncate_pad([5, 6, 7], 5, 1) == [5, 6, 7, 1, 1]
+    assert data.truncate_pad([5, 6, 7, 8], 2, 1) == [5, 6]
+    vocab = data.Vocab([["a", "b", "b"]], reserved_tokens=data.RESERVED_TOKENS)
+    array, valid_len = data.build_array([["b", "a"], ["a", "b", "b", "a"]], vocab, 4)
+    eos, pad = vocab["<eos>"], vocab["<pad>"]
+    assert array.tolist() == [[vocab["b"], vocab["a"], eos, pad],
+                              [vocab["a"], vocab["b"], vocab["b"], vocab["a"]]]   # truncated
+    assert valid_len.tolist() == [3, 4] and array.dtype == np.int64
+
+
+def test_load_data_numbers(backend):
+    train_iter, src_vocab, tgt_vocab, test = data.load_data_numbers(64, num_steps=10)
+    assert len(src_vocab) == 4 + 10                                    # specials and digits
+    assert {"thousand", "hundred", "seventeen", "ninety"} <= set(tgt_vocab.idx_to_token)
+    X, X_valid, Y, Y_valid = next(iter(train_iter))
+    assert mb.shape(X) == mb.shape(Y) == (64, 10) and mb.dtype(X) == "int64"
+    x, y = mb.to_numpy(X)[0], mb.to_numpy(Y)[0]
+    n = int("".join(src_vocab.to_tokens(x[:int(mb.to_numpy(X_valid)[0]) - 1])))
+    words = tgt_vocab.to_tokens(y[:int(mb.to_numpy(Y_valid)[0]) - 1])
+    assert " ".join(words) == data.number_to_words(n)
+    assert y[int(mb.to_numpy(Y_valid)[0]) - 1] == tgt_vocab["<eos>"]
+    assert len(test) == 500

@@ -118,3 +118,24 @@ def test_clip_grad_norm(backend):
     check(clipped["b"], np.array([[0.8]], "float32"))
     same, _ = optim.clip_grad_norm(grads, 10.0)
     check(same["a"], np.array([3.0, 0.0], "float32"))
+
+
+def test_masked_cross_entropy_ignores_padding(backend):
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(2, 4, 5)).astype("float32")
+    labels = rng.integers(0, 5, (2, 4)).astype("int64")
+    valid = np.array([2, 4])
+    log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    per_token = -np.take_along_axis(log_p, labels[..., None], -1)[..., 0]
+    expected = (per_token[0, :2].sum() + per_token[1].sum()) / 6
+    got = losses.masked_cross_entropy(mb.array(logits), mb.array(labels), mb.array(valid))
+    assert mb.item(got) == pytest.approx(expected, rel=1e-5)
+    # whatever the model predicts at padded positions does not matter, for value or gradient
+    changed = logits.copy()
+    changed[0, 2:] = 100.0
+    assert mb.item(losses.masked_cross_entropy(mb.array(changed), mb.array(labels),
+                                               mb.array(valid))) == pytest.approx(expected,
+                                                                                   rel=1e-5)
+    g = mb.grad(lambda z: losses.masked_cross_entropy(z, mb.array(labels), mb.array(valid)))(
+        mb.array(logits))
+    assert np.all(mb.to_numpy(g)[0, 2:] == 0) and np.any(mb.to_numpy(g)[1, 3] != 0)

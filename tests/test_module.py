@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import mlbook as mb
-from mlbook import init, nn
+from mlbook import init, nn, optim
 from helpers import check
 
 
@@ -155,6 +155,21 @@ def test_save_on_one_backend_load_on_every_other(all_backends, tmp_path):
         clone.load(path)
         np.testing.assert_allclose(mb.to_numpy(clone(mb.array(x))), expected, rtol=1e-4,
                                    atol=1e-5, err_msg=b)
+
+
+def test_state_dict_is_a_snapshot_that_training_does_not_change(backend):
+    mb.seed(0)
+    net = nn.Linear(3, 2)
+    saved = net.state_dict()
+    before = {k: v.copy() for k, v in saved.items()}
+    x = mb.normal(0, 1, (4, 3))
+    grads = mb.grad(lambda p: mb.sum(net.functional_call(p, x) ** 2))(net.parameter_dict())
+    optim.SGD(net, lr=0.5).step(grads)                      # updates the parameters in place
+    assert not np.allclose(mb.to_numpy(net.weight), before["weight"])
+    for name in saved:
+        np.testing.assert_array_equal(saved[name], before[name], err_msg=name)
+    net.load_state_dict(saved)                              # back to the start
+    np.testing.assert_array_equal(mb.to_numpy(net.weight), before["weight"])
 
 
 def test_load_mismatch_lists_every_problem(backend, tmp_path):

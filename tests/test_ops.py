@@ -305,3 +305,18 @@ def test_every_public_function_has_a_docstring():
     undocumented = [n for n in ops.__all__
                     if callable(getattr(ops, n)) and not inspect.getdoc(getattr(ops, n))]
     assert not undocumented
+
+
+def test_max_and_min_share_the_gradient_between_ties(backend):
+    """Tied maxima split the gradient evenly on every backend (MXNet's own gives each tied
+    element the whole gradient, so the gradient summed to 2)."""
+    x = mb.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]])
+    check(mb.grad(lambda v: mb.sum(mb.max(v, axis=1)))(x),
+          [[0, 0.5, 0.5], [0.5, 0.5, 0]], dtype=False)
+    check(mb.grad(lambda v: mb.max(v))(x), [[0, 0.5, 0.5], [0, 0, 0]], dtype=False)
+    check(mb.grad(lambda v: mb.sum(mb.min(v, axis=0, keepdims=True)))(x),
+          [[1, 0, 0], [0, 1, 1]], dtype=False)
+    values = np.array([3.0, 2.0], "float32")        # the values themselves are unchanged
+    check(mb.max(x, axis=1), values)
+    with mb.record():
+        check(mb.max(x, axis=1), values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import matplotlib
@@ -12,7 +13,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import mlbook as mb  # noqa: E402
-from mlbook import data, nn, plot, train  # noqa: E402
+from mlbook import data, losses, nn, optim, plot, train  # noqa: E402
 
 
 def test_accumulator_and_timer():
@@ -82,3 +83,33 @@ def test_animator_collects_and_draws():
     lines = fig.axes[0].get_lines()
     assert [list(line.get_xdata()) for line in lines] == [[1, 2, 3], [1, 2, 3]]
     assert list(lines[1].get_ydata()) == pytest.approx([0.6, 0.7, 0.8])
+
+
+def test_fit_follows_a_learning_rate_schedule(backend):
+    """``lr_schedule(epoch)`` sets the rate at the start of each epoch (counted from 0): with
+    rate 0 in the second epoch, two epochs leave the weights where one epoch did."""
+    train_iter, _ = data.load_digits(256, flatten=True)
+    seen = []
+    mb.seed(0)
+    net = nn.Linear(64, 10)
+    optimizer = optim.SGD(net, lr=1.0)
+    history = train.fit(net, train_iter, losses.cross_entropy, optimizer, num_epochs=2,
+                        progress=False, lr_schedule=lambda e: seen.append(e) or [0.1, 0.0][e])
+    assert seen == [0, 1] and optimizer.lr == 0.0
+    mb.seed(0)
+    once = nn.Linear(64, 10)
+    train.fit(once, train_iter, losses.cross_entropy, optim.SGD(once, lr=0.1), num_epochs=1,
+              progress=False)
+    np.testing.assert_array_equal(mb.to_numpy(net.weight), mb.to_numpy(once.weight))
+    assert history["train_loss"][1] < history["train_loss"][0]
+
+
+def test_bleu_against_hand_computed_values():
+    assert train.bleu("one thousand five", "one thousand five") == 1.0
+    # p1 = 3/4, p2 = 1/3 ("a b" only), same length: (3/4)^(1/2) * (1/3)^(1/4)
+    assert train.bleu("a b c d", "a b e d") == pytest.approx(0.75 ** 0.5 * (1 / 3) ** 0.25)
+    # a correct but short prediction: precisions 1, brevity penalty exp(1 - 3/2)
+    assert train.bleu("one thousand", "one thousand five") == pytest.approx(math.exp(-0.5))
+    # repeated words are matched at most as often as the reference has them
+    assert train.bleu("five five five", "five", k=1) == pytest.approx((1 / 3) ** 0.5)
+    assert train.bleu("", "five") == 0.0

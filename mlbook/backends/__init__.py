@@ -23,6 +23,15 @@ FRAMEWORKS: dict[str, tuple[str, str, str]] = {
     "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow"),
 }
 
+#: pip distributions that can provide each backend's framework (the versions `mlbook info`
+#: prints and the website's execution cache is keyed on).
+DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
+    "numpy": ("autograd",),
+    "mxnet": ("mxnet", "mxnet-cu112", "mxnet-mkl"),
+    "torch": ("torch",),
+    "tensorflow": ("tensorflow-cpu", "tensorflow", "tensorflow-intel"),
+}
+
 #: Names every backend module defines (checked by the tests).
 INTERFACE: tuple[str, ...] = (
     # identity and conversion

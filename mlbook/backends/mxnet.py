@@ -130,8 +130,28 @@ def clip(x: mnp.ndarray, lo: Any, hi: Any) -> mnp.ndarray:
 
 # ----------------------------------------------------------------------------- reductions
 # each called as f(x, axis=<tuple or None>, keepdims=<bool>)
-sum, mean, max, min, prod = mnp.sum, mnp.mean, mnp.max, mnp.min, mnp.prod
+sum, mean, prod = mnp.sum, mnp.mean, mnp.prod
 any, all = mnp.any, mnp.all
+
+
+def _extreme(fn: Callable[..., mnp.ndarray]) -> Callable[..., mnp.ndarray]:
+    """``max``/``min`` whose gradient is shared evenly by tied elements, as in numpy (HIPS
+    autograd), PyTorch and TensorFlow; MXNet's own gives every tied element the whole gradient."""
+    def reduce(x: mnp.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> mnp.ndarray:
+        out = fn(x, axis=axis, keepdims=True)
+        if _ag.is_recording() and np.issubdtype(x.dtype, np.floating):
+            m = out.detach()
+            tied = x == m
+            count = tied.astype(x.dtype).sum(axis=axis, keepdims=True)
+            out = m + mnp.where(tied, x - m, mnp.zeros_like(x)).sum(axis=axis, keepdims=True) \
+                / count                                  # = m exactly; gradient 1/count each
+        if keepdims:
+            return out
+        return out.reshape(()) if axis is None else mnp.squeeze(out, axis=axis)
+    return reduce
+
+
+max, min = _extreme(mnp.max), _extreme(mnp.min)
 
 
 def _arg(fn: Callable[..., mnp.ndarray], x: mnp.ndarray, axis: int | None,

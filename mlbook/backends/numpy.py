@@ -147,8 +147,48 @@ def clip(x: Any, lo: Any, hi: Any) -> Any:
 
 # ----------------------------------------------------------------------------- reductions
 # each called as f(x, axis=<tuple or None>, keepdims=<bool>)
-sum, mean, max, min, prod = anp.sum, anp.mean, anp.max, anp.min, anp.prod
+max, min, prod = anp.max, anp.min, anp.prod
 any, all = anp.any, anp.all
+
+
+# numpy adds float32 numbers one by one along any axis that is not innermost in memory (a conv
+# output is channels-last in memory, so a BatchNorm mean over N, H, W of a 64×16×16×16 batch is
+# 16,384 sequential additions: 1e-4 relative error in the variance, and the backends'
+# gradients disagree by 0.5% after a few residual blocks).  Low-precision floats are therefore
+# summed in float64 and rounded once, as accurate as PyTorch's and MXNet's pairwise sums.
+@primitive
+def _sum_wide(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+    return np.asarray(np.sum(x, axis=axis, keepdims=keepdims, dtype=np.float64), dtype=x.dtype)
+
+
+def _sum_wide_vjp(ans: Any, x: Any, axis: Any, keepdims: bool) -> Callable[[Any], Any]:
+    shape = np.shape(x)
+    axes = tuple(range(len(shape))) if axis is None else \
+        tuple(a % len(shape) for a in ((axis,) if isinstance(axis, int) else axis))
+    kept = tuple(1 if i in axes else n for i, n in enumerate(shape))
+    return lambda g: anp.broadcast_to(anp.reshape(g, kept), shape)
+
+
+defvjp(_sum_wide, _sum_wide_vjp)
+
+
+def _low_float(x: Any) -> bool:
+    return np.result_type(x) in (np.float32, np.float16)
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    if _low_float(x):
+        return _sum_wide(x, axis, keepdims)
+    return anp.sum(x, axis=axis, keepdims=keepdims)
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    if not _low_float(x):
+        return anp.mean(x, axis=axis, keepdims=keepdims)
+    shape = np.shape(x)
+    count = int(np.prod(shape)) if axis is None else int(np.prod(
+        [shape[a] for a in ((axis,) if isinstance(axis, int) else axis)]))
+    return _sum_wide(x, axis, keepdims) / np.asarray(count, dtype=np.result_type(x))
 
 
 def argmax(x: Any, axis: int | None, keepdims: bool) -> np.ndarray:
@@ -207,42 +247,125 @@ def assign_sub(param: np.ndarray, delta: Any) -> None:
 
 
 # ----------------------------------------------------------------------------- convolution, pooling
-def _windows(x: Any, kernel: tuple[int, int], stride: tuple[int, int]) -> tuple[Any, int, int]:
-    """All kernel offsets of an NCHW input as one (N, C, kh*kw, Ho, Wo) array of strided slices
-    (differentiable by autograd: slicing and stacking)."""
+# Convolution and pooling are autograd primitives with hand-written gradients: im2col through a
+# strided view and one tensordot forward, the transposed products backward, and the input
+# gradient scattered back with one strided add per kernel offset.  (Differentiating the slices
+# with autograd instead allocates a full-size zero array per offset; deep networks train 5-10x
+# slower.)  These gradients are first-order only.
+
+def _window_view(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
+                 ) -> tuple[np.ndarray, int, int]:
+    """All windows of a padded NCHW array as a read-only (N, C, Ho, Wo, kh, kw) view."""
     (kh, kw), (sh, sw) = kernel, stride
-    H, W = x.shape[2], x.shape[3]
+    N, C, H, W = xp.shape
     Ho, Wo = (H - kh) // sh + 1, (W - kw) // sw + 1
-    patches = [x[:, :, i:i + sh * (Ho - 1) + 1:sh, j:j + sw * (Wo - 1) + 1:sw]
-               for i in range(kh) for j in range(kw)]
-    return anp.stack(patches, axis=2), Ho, Wo
+    s = xp.strides
+    view = np.lib.stride_tricks.as_strided(
+        xp, (N, C, Ho, Wo, kh, kw), (s[0], s[1], s[2] * sh, s[3] * sw, s[2], s[3]),
+        writeable=False)
+    return view, Ho, Wo
 
 
-def _pad_hw(x: Any, padding: tuple[int, int], value: float) -> Any:
+def _pad(x: np.ndarray, padding: tuple[int, int], value: float) -> np.ndarray:
     ph, pw = padding
     if not (ph or pw):
         return x
-    return anp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), mode="constant",
-                   constant_values=value)
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+
+
+def _scatter_windows(parts: Callable[[int, int], np.ndarray], shape: tuple[int, ...],
+                     kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int],
+                     dtype: Any) -> np.ndarray:
+    """The input gradient: ``parts(i, j)`` (N, C, Ho, Wo) added at kernel offset (i, j) of a
+    padded zero array, then the padding cut off."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    N, C, H, W = shape
+    out = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype)
+    for i in range(kh):
+        for j in range(kw):
+            part = parts(i, j)
+            Ho, Wo = part.shape[2], part.shape[3]
+            out[:, :, i:i + sh * (Ho - 1) + 1:sh, j:j + sw * (Wo - 1) + 1:sw] += part
+    return out[:, :, ph:ph + H, pw:pw + W]
+
+
+@primitive
+def _conv2d(x: np.ndarray, w: np.ndarray, stride: tuple[int, int],
+            padding: tuple[int, int]) -> np.ndarray:
+    cols, _, _ = _window_view(_pad(x, padding, 0), w.shape[2:], stride)
+    out = np.tensordot(cols, w, axes=([1, 4, 5], [1, 2, 3]))           # (N, Ho, Wo, O)
+    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+
+
+def _conv2d_grad_x(ans: Any, x: Any, w: Any, stride: Any, padding: Any) -> Callable:
+    def vjp(g: np.ndarray) -> np.ndarray:
+        dcols = np.tensordot(g, w, axes=([1], [0]))                    # (N, Ho, Wo, C, kh, kw)
+        return _scatter_windows(lambda i, j: dcols[..., i, j].transpose(0, 3, 1, 2), x.shape,
+                                w.shape[2:], stride, padding, x.dtype)
+    return vjp
+
+
+def _conv2d_grad_w(ans: Any, x: Any, w: Any, stride: Any, padding: Any) -> Callable:
+    def vjp(g: np.ndarray) -> np.ndarray:
+        cols, _, _ = _window_view(_pad(x, padding, 0), w.shape[2:], stride)
+        return np.tensordot(g, cols, axes=([0, 2, 3], [0, 2, 3])).astype(w.dtype)
+    return vjp
+
+
+defvjp(_conv2d, _conv2d_grad_x, _conv2d_grad_w)
 
 
 def conv2d(x: Any, w: Any, stride: tuple[int, int], padding: tuple[int, int]) -> Any:
-    O, C, kh, kw = w.shape
-    patches, Ho, Wo = _windows(_pad_hw(x, padding, 0), (kh, kw), stride)
-    out = anp.tensordot(patches, anp.reshape(w, (O, C, kh * kw)), axes=([1, 2], [1, 2]))
-    return anp.transpose(out, (0, 3, 1, 2))                   # (N, Ho, Wo, O) -> NCHW
+    return _conv2d(x, w, tuple(stride), tuple(padding))
+
+
+@primitive
+def _max_pool2d(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
+                padding: tuple[int, int]) -> np.ndarray:
+    view, Ho, Wo = _window_view(_pad(x, padding, -np.inf), kernel, stride)
+    return np.ascontiguousarray(view.max(axis=(4, 5)))
+
+
+def _max_pool2d_grad(ans: Any, x: Any, kernel: Any, stride: Any, padding: Any) -> Callable:
+    # the gradient goes to the first maximum of each window (row-major), as in PyTorch,
+    # TensorFlow and MXNet; with ties (common after ReLU) splitting it would change training
+    def vjp(g: np.ndarray) -> np.ndarray:
+        view, Ho, Wo = _window_view(_pad(x, padding, -np.inf), kernel, stride)
+        first = view.reshape(view.shape[:4] + (-1,)).argmax(axis=4)   # (N, C, Ho, Wo)
+        kw = kernel[1]
+        return _scatter_windows(lambda i, j: np.where(first == i * kw + j, g, 0), x.shape,
+                                kernel, stride, padding, x.dtype)
+    return vjp
+
+
+defvjp(_max_pool2d, _max_pool2d_grad)
+
+
+@primitive
+def _avg_pool2d(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
+                padding: tuple[int, int]) -> np.ndarray:
+    view, _, _ = _window_view(_pad(x, padding, 0), kernel, stride)
+    return np.ascontiguousarray(view.mean(axis=(4, 5), dtype=np.float64).astype(x.dtype))
+
+
+def _avg_pool2d_grad(ans: Any, x: Any, kernel: Any, stride: Any, padding: Any) -> Callable:
+    def vjp(g: np.ndarray) -> np.ndarray:
+        share = (g / (kernel[0] * kernel[1])).astype(x.dtype)
+        return _scatter_windows(lambda i, j: share, x.shape, kernel, stride, padding, x.dtype)
+    return vjp
+
+
+defvjp(_avg_pool2d, _avg_pool2d_grad)
 
 
 def max_pool2d(x: Any, kernel: tuple[int, int], stride: tuple[int, int],
                padding: tuple[int, int]) -> Any:
-    patches, _, _ = _windows(_pad_hw(x, padding, -np.inf), kernel, stride)
-    return anp.max(patches, axis=2)
+    return _max_pool2d(x, tuple(kernel), tuple(stride), tuple(padding))
 
 
 def avg_pool2d(x: Any, kernel: tuple[int, int], stride: tuple[int, int],
                padding: tuple[int, int]) -> Any:
-    patches, _, _ = _windows(_pad_hw(x, padding, 0), kernel, stride)
-    return anp.mean(patches, axis=2)
+    return _avg_pool2d(x, tuple(kernel), tuple(stride), tuple(padding))
 
 
 # ----------------------------------------------------------------------------- devices

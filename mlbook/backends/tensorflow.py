@@ -136,15 +136,31 @@ def clip(x: tf.Tensor, lo: Any, hi: Any) -> tf.Tensor:
 
 # ----------------------------------------------------------------------------- reductions
 # each called as f(x, axis=<tuple or None>, keepdims=<bool>)
-mean, max, min = tf.reduce_mean, tf.reduce_max, tf.reduce_min
+max, min = tf.reduce_max, tf.reduce_min
 
 
 def _numeric(x: tf.Tensor) -> tf.Tensor:
     return tf.cast(x, tf.int64) if x.dtype == tf.bool else x
 
 
+# TensorFlow's CPU float32 reductions lose up to ~1e-5 relative over ten thousand terms (a
+# BatchNorm mean over N, H, W); summing in float64 and rounding once matches PyTorch's and
+# MXNet's accuracy, so the backends agree through normalisation layers.
+_LOW_FLOATS = (tf.float16, tf.bfloat16, tf.float32)
+
+
 def sum(x: tf.Tensor, axis: tuple[int, ...] | None, keepdims: bool) -> tf.Tensor:
+    if x.dtype in _LOW_FLOATS:
+        return tf.cast(tf.reduce_sum(tf.cast(x, tf.float64), axis=axis, keepdims=keepdims),
+                       x.dtype)
     return tf.reduce_sum(_numeric(x), axis=axis, keepdims=keepdims)   # bools count as ints
+
+
+def mean(x: tf.Tensor, axis: tuple[int, ...] | None, keepdims: bool) -> tf.Tensor:
+    if x.dtype in _LOW_FLOATS:
+        return tf.cast(tf.reduce_mean(tf.cast(x, tf.float64), axis=axis, keepdims=keepdims),
+                       x.dtype)
+    return tf.reduce_mean(x, axis=axis, keepdims=keepdims)
 
 
 def prod(x: tf.Tensor, axis: tuple[int, ...] | None, keepdims: bool) -> tf.Tensor:

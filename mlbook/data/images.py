@@ -13,7 +13,7 @@ import numpy as np
 from .arrays import ArrayLoader
 from .download import DataError, download, register
 
-__all__ = ["load_digits", "digits_arrays", "DIGITS_LABELS", "read_idx", "load_fashion_mnist", "text_labels",
+__all__ = ["load_digits", "digits_arrays", "resize_images", "DIGITS_LABELS", "read_idx", "load_fashion_mnist", "text_labels",
            "fashion_mnist_arrays", "FASHION_MNIST_LABELS"]
 
 DIGITS_LABELS = [str(i) for i in range(10)]
@@ -36,14 +36,52 @@ def digits_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return X[train], y[train], X[test], y[test]
 
 
-def load_digits(batch_size: int, flatten: bool = False) -> tuple[ArrayLoader, ArrayLoader]:
+def load_digits(batch_size: int, flatten: bool = False, resize: int | None = None,
+                standardize: bool = False) -> tuple[ArrayLoader, ArrayLoader]:
     """Train and test minibatch iterators over the digits (the book's offline stand-in for
-    Fashion-MNIST).  ``flatten`` gives (n, 64) rows instead of (n, 1, 8, 8) images."""
+    Fashion-MNIST).
+
+    ``flatten`` gives (n, 64) rows instead of (n, 1, 8, 8) images; ``resize=28`` upsamples the
+    images to 28×28 (bilinear, :func:`resize_images`), so networks designed for MNIST-sized
+    inputs keep their shape; ``standardize`` shifts and scales the pixels to mean 0 and
+    standard deviation 1 over the training set (the same shift and scale for the test set)."""
     X_train, y_train, X_test, y_test = digits_arrays()
+    if resize is not None:
+        X_train, X_test = resize_images(X_train, resize), resize_images(X_test, resize)
+    if standardize:
+        mean, std = X_train.mean(dtype=np.float64), X_train.std(dtype=np.float64)
+        X_train = ((X_train - mean) / std).astype("float32")
+        X_test = ((X_test - mean) / std).astype("float32")
     if flatten:
         X_train, X_test = X_train.reshape(len(X_train), -1), X_test.reshape(len(X_test), -1)
     return (ArrayLoader((X_train, y_train), batch_size, shuffle=True),
             ArrayLoader((X_test, y_test), batch_size, shuffle=False))
+
+
+def resize_images(images: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
+    r"""Bilinear resizing of a numpy batch (n, C, H, W) to ``size`` (an int for square images).
+
+    Pixel centres are aligned as in ``torch.nn.functional.interpolate(..., mode="bilinear",
+    align_corners=False)`` and ``tf.image.resize``: output pixel :math:`i` samples the input at
+    :math:`(i + \tfrac12)\,H/H' - \tfrac12`, clamped to the image.  Done in numpy before the
+    images become tensors, so every backend trains on the same pixels."""
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(f"resize_images expects (n, C, H, W) images, got shape {images.shape}")
+    out_h, out_w = (size, size) if isinstance(size, int) else tuple(size)
+    if out_h < 1 or out_w < 1:
+        raise ValueError(f"resize_images: size must be positive, got {size}")
+    h, w = images.shape[2:]
+
+    def sample(out: int, inp: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        pos = np.clip((np.arange(out) + 0.5) * inp / out - 0.5, 0, inp - 1)
+        low = np.floor(pos).astype(int)
+        return low, np.minimum(low + 1, inp - 1), pos - low
+
+    y0, y1, fy = sample(out_h, h)
+    x0, x1, fx = sample(out_w, w)
+    rows = images[:, :, y0, :] * (1 - fy)[:, None] + images[:, :, y1, :] * fy[:, None]
+    return (rows[..., x0] * (1 - fx) + rows[..., x1] * fx).astype(images.dtype)
 
 
 # --------------------------------------------------------------------------- Fashion-MNIST

@@ -5,9 +5,11 @@ from .layers import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm, BatchNorm1d, Batch
                      Dense, Dropout, Embedding, Flatten, GlobalAvgPool2d, LayerNorm, LazyLinear,
                      Linear, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh)
 from .module import Module, Parameter, Sequential
-from .rnn import GRU, LSTM, RNN
+from .rnn import GRU, LSTM, RNN, RNNModel
+from .seq2seq import Decoder, Encoder, EncoderDecoder
 
 __all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm", "BatchNorm1d", "BatchNorm2d", "Conv2d",
-           "Dense", "Dropout", "Embedding", "Flatten", "GRU", "GlobalAvgPool2d", "LSTM",
-           "LayerNorm", "LazyLinear", "Linear", "MaxPool2d", "Module", "Parameter", "RNN", "ReLU",
+           "Decoder", "Dense", "Dropout", "Embedding", "Encoder", "EncoderDecoder", "Flatten", "GRU", "GlobalAvgPool2d", "LSTM",
+           "LayerNorm", "LazyLinear", "Linear", "MaxPool2d", "Module", "Parameter", "RNN", "RNNModel",
+           "ReLU",
            "Sequential", "Sigmoid", "Softmax", "Tanh", "functional"]

@@ -16,8 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backends as _backends
+from .. import ops
 
-__all__ = ["conv2d", "max_pool2d", "avg_pool2d", "conv_output_size"]
+__all__ = ["conv2d", "max_pool2d", "avg_pool2d", "conv_output_size", "sequence_mask"]
 
 
 def _pair(v: int | tuple[int, int], what: str) -> tuple[int, int]:
@@ -86,3 +87,17 @@ def _pool(name: str, x: Any, kernel_size: Any, stride: Any, padding: Any) -> Any
         raise ValueError(f"{name}: padding {padding} must be at most half the kernel {kernel}")
     _check_input(name, x, kernel, padding)
     return getattr(b, name)(x, kernel, stride, padding)
+
+
+def sequence_mask(X: Any, valid_len: Any, value: float = 0.0) -> Any:
+    """``X`` (batch, steps, ...) with every entry past each sequence's valid length (along axis
+    1) replaced by ``value``: padding tokens are then ignored by a sum, or by a softmax when
+    ``value`` is a large negative number.  ``valid_len`` holds one length per sequence."""
+    shape = ops.shape(X)
+    if len(shape) < 2 or ops.shape(valid_len) != shape[:1]:
+        raise ValueError(f"sequence_mask: X of shape {shape} needs (batch, steps, ...) and "
+                         f"valid_len one length per sequence, got shape {ops.shape(valid_len)}")
+    steps = ops.reshape(ops.arange(shape[1]), (1, shape[1]))
+    mask = ops.less(steps, ops.reshape(ops.astype(valid_len, "int64"), (-1, 1)))  # (batch, steps)
+    mask = ops.reshape(mask, shape[:2] + (1,) * (len(shape) - 2))
+    return ops.where(mask, X, ops.full_like(X, value))

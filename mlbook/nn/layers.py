@@ -276,7 +276,8 @@ class BatchNorm(Module):
         view = (1, -1) if len(shape) == 2 else (1, -1, 1, 1)
         if self.training:
             mean = ops.mean(x, axis=axes, keepdims=True)
-            var = ops.mean((x - mean) ** 2, axis=axes, keepdims=True)
+            centred = x - mean
+            var = ops.mean(centred * centred, axis=axes, keepdims=True)   # `*`: faster than `**`
             m = self.momentum
             self.running_mean = stop_gradient(
                 (1 - m) * self.running_mean + m * ops.reshape(mean, (-1,)))

@@ -223,10 +223,11 @@ class Module:
 
     # ------------------------------------------------------------------ files
     def state_dict(self) -> "OrderedDict[str, np.ndarray]":
-        """Parameters and buffers as numpy arrays, by dotted name."""
+        """Parameters and buffers as numpy arrays, by dotted name: a snapshot (copies), which
+        later training does not change."""
         b = _backends.current()
-        state = OrderedDict((n, np.asarray(b.to_numpy(v))) for n, v in self.named_parameters())
-        state.update((n, np.asarray(b.to_numpy(v))) for n, v in self.named_buffers())
+        state = OrderedDict((n, np.array(b.to_numpy(v))) for n, v in self.named_parameters())
+        state.update((n, np.array(b.to_numpy(v))) for n, v in self.named_buffers())
         return state
 
     def save(self, path: str | os.PathLike) -> None:

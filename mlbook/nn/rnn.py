@@ -26,10 +26,10 @@ from typing import Any
 
 from .. import init as _init
 from .. import ops
-from .layers import _param
+from .layers import Linear, _param
 from .module import Module
 
-__all__ = ["RNN", "GRU", "LSTM"]
+__all__ = ["RNN", "GRU", "LSTM", "RNNModel"]
 
 
 class _Recurrent(Module):
@@ -146,3 +146,26 @@ class LSTM(_Recurrent):
         i, f, o = (ops.sigmoid(gates[:, k * n:(k + 1) * n]) for k in range(3))
         c = f * c + i * ops.tanh(gates[:, 3 * n:])
         return o * ops.tanh(c), c
+
+
+class RNNModel(Module):
+    """A language model around a recurrent layer (the book's ``RNNModel``): token indices
+    (batch, steps) are one-hot encoded, run through ``rnn_layer`` (time first), and a dense layer
+    maps every step's output to scores over the vocabulary.  ``forward(X, state)`` returns the
+    scores (steps * batch, vocab_size), time-major like the labels ``Y.T`` flattened, and the new
+    state."""
+
+    def __init__(self, rnn_layer: _Recurrent, vocab_size: int) -> None:
+        super().__init__()
+        self.rnn, self.vocab_size = rnn_layer, vocab_size
+        self.num_hiddens = rnn_layer.hidden_size * rnn_layer.directions
+        self.linear = Linear(self.num_hiddens, vocab_size)
+
+    def forward(self, inputs: Any, state: Any) -> tuple[Any, Any]:
+        X = ops.one_hot(ops.T(inputs), self.vocab_size)            # (steps, batch, vocab)
+        Y, state = self.rnn(X, state)
+        return self.linear(ops.reshape(Y, (-1, ops.shape(Y)[-1]))), state
+
+    def begin_state(self, batch_size: int) -> Any:
+        """The recurrent layer's zero state for ``batch_size`` sequences."""
+        return self.rnn.begin_state(batch_size)

@@ -1,0 +1,122 @@
+"""The execution cache of the website build: one executed notebook per (section, backend).
+
+An entry's key hashes what decides the section's output: the section's source text, the backend,
+and the installed versions (Python, the backend's framework, numpy, matplotlib, pandas,
+scikit-learn, and mlbook itself: its version and a hash of its source files, because a fix in a
+layer changes the numbers every section prints; the website package itself is left out).  A rebuild with nothing changed finds every
+entry; editing one section misses only its entries.
+
+Entries are written to a temporary file and renamed, so an interrupted build never leaves a
+half-written entry behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import importlib.metadata
+import json
+import os
+import pathlib
+import platform
+import tempfile
+from typing import Any
+
+from .. import __version__, backends
+
+__all__ = ["ExecutionCache", "CachedRun", "environment_versions"]
+
+#: Distributions whose versions key every entry (the framework of the backend is added).
+COMMON_DISTRIBUTIONS = ("numpy", "autograd", "matplotlib", "pandas", "scikit-learn", "ipykernel")
+
+
+@dataclasses.dataclass
+class CachedRun:
+    """One executed section on one backend."""
+    section: str                      # the section's path relative to the chapters folder
+    backend: str
+    notebook: Any                     # the executed nbformat notebook
+    values: dict[str, float]          # numbers reported with book.report
+    tolerances: dict[str, float]      # their agreement tolerances, where the section set one
+    seconds: float                    # execution time
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+@functools.lru_cache(maxsize=None)
+def _mlbook_source_hash() -> str:
+    """A hash of the mlbook source a section's output can depend on: all of it but this
+    package (the website build does not change what a section prints)."""
+    root = pathlib.Path(__file__).resolve().parents[1]
+    here = pathlib.Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*.py") if here not in p.parents):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def environment_versions(backend: str) -> dict[str, str | None]:
+    """The versions that key a cache entry for ``backend``."""
+    versions: dict[str, str | None] = {
+        "python": platform.python_version(),
+        "mlbook": f"{__version__}+{_mlbook_source_hash()}",
+    }
+    for dist in COMMON_DISTRIBUTIONS:
+        versions[dist] = _version(dist)
+    for dist in backends.DISTRIBUTIONS[backend]:       # the framework, under whichever name
+        if _version(dist) is not None:
+            versions[dist] = _version(dist)
+    return versions
+
+
+class ExecutionCache:
+    """Executed notebooks on disk, under ``directory``."""
+
+    def __init__(self, directory: str | os.PathLike) -> None:
+        self.directory = pathlib.Path(directory)
+
+    def key(self, source: str, backend: str) -> str:
+        """The entry key for a section whose text is ``source``, run on ``backend``."""
+        blob = json.dumps({"source": source, "backend": backend,
+                           "versions": environment_versions(backend)}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def _path(self, key: str) -> pathlib.Path:
+        return self.directory / f"{key}.json"
+
+    def get(self, key: str) -> CachedRun | None:
+        """The entry for ``key``, or None.  An unreadable entry counts as missing (and is
+        removed), so a damaged cache costs a re-execution, never a wrong page."""
+        import nbformat
+        path = self._path(key)
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            notebook = nbformat.from_dict(record["notebook"])
+            return CachedRun(record["section"], record["backend"], notebook, record["values"],
+                             record.get("tolerances", {}), record["seconds"])
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError):
+            path.unlink(missing_ok=True)
+            return None
+
+    def put(self, key: str, run: CachedRun) -> None:
+        """Store ``run`` under ``key`` (atomically)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        record = dataclasses.asdict(dataclasses.replace(run, notebook=None))
+        record["notebook"] = run.notebook
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(record, f)
+            os.replace(tmp, self._path(key))
+        except BaseException:
+            pathlib.Path(tmp).unlink(missing_ok=True)
+            raise

@@ -1,0 +1,111 @@
+"""Execute the book's sections on several backends, in parallel kernels, through the cache.
+
+Each (section, backend) pair whose cache entry is missing runs in a fresh Jupyter kernel
+(:func:`mlbook.book.run_section`, with its per-cell timeout), up to ``jobs`` at a time, each
+kernel limited to its share of the cores.  A
+failing cell does not stop the others: every failure is collected, and the build then fails
+with each one's section, backend, cell number, code and traceback.  What succeeded is cached, so
+the next build re-executes only what failed or changed.  The book's tests run the sections
+through this too (in parallel, into a cache of their own).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import os
+import pathlib
+import time
+from typing import Any, Callable, Sequence
+
+from ..book import SectionError
+from .cache import CachedRun, ExecutionCache
+
+__all__ = ["execute_sections", "Execution", "BuildError", "default_jobs"]
+
+
+class BuildError(RuntimeError):
+    """The website could not be built (a section failed, or Sphinx reported a problem)."""
+
+
+@dataclasses.dataclass
+class Execution:
+    """What :func:`execute_sections` did, keyed by (section path relative to the chapters folder,
+    backend)."""
+    runs: dict[tuple[str, str], CachedRun]     # every run that succeeded (cached or executed)
+    executed: int                              # how many were executed rather than cached
+    failures: dict[tuple[str, str], str]       # the error of each run that failed
+
+    def raise_failures(self) -> None:
+        """Raise :class:`BuildError` listing every failure, if any."""
+        if self.failures:
+            total = self.executed + len(self.failures)
+            raise BuildError(f"{len(self.failures)} of {total} section runs failed (what "
+                             f"succeeded is cached):\n\n" + "\n\n".join(self.failures.values()))
+
+
+def default_jobs() -> int:
+    """Kernels run at once: one per core."""
+    return max(1, os.cpu_count() or 1)
+
+
+def _run(path: str, backend: str, timeout: int, threads: int,
+         ) -> tuple[Any, dict, dict, float]:
+    """Worker: execute one section on one backend (its kernel is a process of its own; this
+    thread only drives it, with an event loop of its own)."""
+    from ..book import run_section
+    result = run_section(path, backend, timeout=timeout, threads=threads)
+    return result.notebook, result.values, result.tolerances, result.seconds
+
+
+def execute_sections(sections: Sequence[pathlib.Path], backends: Sequence[str],
+                     cache: ExecutionCache, chapters_dir: pathlib.Path, jobs: int | None = None,
+                     timeout: int = 600, log: Callable[[str], None] = print,
+                     ) -> Execution:
+    """Run every section on every backend, or take it from the cache.  A failure does not stop
+    the others; it is recorded in the result (``Execution.raise_failures`` turns it into an
+    error)."""
+    runs: dict[tuple[str, str], CachedRun] = {}
+    todo: list[tuple[pathlib.Path, str, str, str]] = []
+    for path in sections:
+        rel = path.resolve().relative_to(chapters_dir.resolve()).as_posix()
+        source = path.read_text(encoding="utf-8")
+        for backend in backends:
+            key = cache.key(source, backend)
+            hit = cache.get(key)
+            if hit is not None:
+                runs[rel, backend] = hit
+            else:
+                todo.append((path, rel, backend, key))
+    log(f"{len(runs)} of {len(runs) + len(todo)} section runs cached; executing {len(todo)}"
+        + (f" ({jobs or default_jobs()} at a time)" if todo else ""))
+    if not todo:
+        return Execution(runs, 0, {})
+    failures: dict[tuple[str, str], str] = {}
+    start = time.perf_counter()
+    jobs = jobs or default_jobs()
+    threads = max(1, (os.cpu_count() or 1) // jobs)         # the cores, shared by the kernels
+    # threads suffice: each run's work happens in its kernel, a separate process
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        futures = {pool.submit(_run, str(path), backend, timeout, threads): (rel, backend, key)
+                   for path, rel, backend, key in todo}
+        for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
+            rel, backend, key = futures[future]
+            try:
+                notebook, values, tolerances, seconds = future.result()
+            except SectionError as err:
+                failures[rel, backend] = str(err)
+                log(f"[{done}/{len(todo)}] FAILED {rel} on {backend}")
+                continue
+            except Exception as err:        # the kernel could not start...: report it like a cell
+                failures[rel, backend] = (f"{rel} failed on backend {backend!r}: "
+                                          f"{type(err).__name__}: {err}")
+                log(f"[{done}/{len(todo)}] FAILED {rel} on {backend}")
+                continue
+            run = CachedRun(rel, backend, notebook, values, tolerances, seconds)
+            cache.put(key, run)
+            runs[rel, backend] = run
+            log(f"[{done}/{len(todo)}] executed {rel} on {backend} in {seconds:.1f} s")
+    log(f"executed {len(todo) - len(failures)} section runs in "
+        f"{time.perf_counter() - start:.0f} s")
+    return Execution(runs, len(todo) - len(failures), failures)

@@ -1,0 +1,67 @@
+"""Pages the build writes: the Agreement page (every section × backend, the largest difference
+between its reported numbers and the reference backend's)."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+from ..book import DEFAULT_TOLERANCE, Comparison
+from .merge import LABELS
+
+__all__ = ["agreement_page"]
+
+
+def _escape(text: str) -> str:
+    """``text`` safe inside a reST paragraph or table cell."""
+    for ch in "\\`*_|[]<>":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def _cell(c: Comparison | None) -> str:
+    if c is None:
+        return "not run"
+    if c.backend == c.reference:
+        return f"reference ({c.count} number{'s' if c.count != 1 else ''})"
+    if not c.agrees:
+        return f"✗ disagrees: {_escape('; '.join(c.problems))}"
+    if c.count == 0:
+        return "✓ (no numbers)"
+    if c.max_difference == 0:
+        return "✓ identical"
+    return f"✓ {c.max_difference:.1e} ({_escape(c.worst or '')})"
+
+
+def agreement_page(sections: Sequence[tuple[str, str]],
+                   comparisons: Mapping[str, Mapping[str, Comparison]],
+                   backends: Sequence[str]) -> str:
+    """The reST source of the Agreement page.  ``sections``: (document name, title) in book
+    order; ``comparisons[document][backend]``."""
+    reference = backends[0]
+    disagree = [(doc, title) for doc, title in sections
+                if not all(c.agrees for c in comparisons.get(doc, {}).values())]
+    lines = [
+        ".. _agreement:", "", "Agreement", "=========", "",
+        "Every section records its key numbers (losses, accuracies, errors, shapes) with "
+        "``book.report(name, value)``, on every backend. This page compares each backend's "
+        f"numbers with those of the reference backend, {LABELS[reference]}: a cell shows the "
+        "largest absolute difference over the section's numbers and the number where it "
+        "occurred. Two backends agree on a number when they differ by at most its tolerance, "
+        f"absolute or relative (:math:`|a - b| \\le \\mathrm{{tol}}\\cdot\\max(1, |b|)`); the "
+        f"default tolerance is {DEFAULT_TOLERANCE:g}, and a section that needs a looser one "
+        "states it and says why. The comparison uses the recorded values, not the printed text.",
+        "",
+    ]
+    if disagree:
+        lines += [f"**{len(disagree)} section{'s' if len(disagree) != 1 else ''} disagree:** "
+                  + ", ".join(f":doc:`{doc}`" for doc, _ in disagree) + ".", ""]
+    else:
+        lines += [f"**All {len(sections)} sections agree on all {len(backends)} backends.**", ""]
+    lines += [".. list-table::", "   :header-rows: 1", "   :class: mlbook-agreement", "",
+              "   * - Section"]
+    lines += [f"     - {LABELS[b]}" for b in backends]
+    for doc, title in sections:
+        lines.append(f"   * - :doc:`{_escape(title)} <{doc}>`")
+        for backend in backends:
+            lines.append(f"     - {_cell(comparisons.get(doc, {}).get(backend))}")
+    return "\n".join(lines) + "\n"
