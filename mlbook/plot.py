@@ -9,7 +9,8 @@ import numpy as np
 
 from . import ops
 
-__all__ = ["use_svg_display", "set_figsize", "set_axes", "plot", "show_images", "Animator"]
+__all__ = ["use_svg_display", "set_figsize", "set_axes", "plot", "show_images", "imshow", "bbox_to_rect",
+           "show_bboxes", "Animator"]
 
 
 def _plt() -> Any:
@@ -105,6 +106,44 @@ def show_images(imgs: Any, num_rows: int, num_cols: int, titles: Sequence[str] |
         if titles:
             ax.set_title(titles[i])
     return axes
+
+
+def imshow(img: Any) -> Any:
+    """Show one image ((H, W, 3) or (H, W), numpy or a tensor) in a new figure, with its pixel
+    coordinates on the axes; returns the axes (to draw boxes on)."""
+    plt = _plt()
+    _, axes = plt.subplots(figsize=plt.rcParams["figure.figsize"])
+    axes.imshow(_numpy(img))
+    return axes
+
+
+def bbox_to_rect(bbox: Any, color: str) -> Any:
+    """A matplotlib rectangle for a corner-format box (x1, y1, x2, y2), in pixels."""
+    from matplotlib.patches import Rectangle
+    x1, y1, x2, y2 = (float(v) for v in _numpy(bbox))
+    return Rectangle(xy=(x1, y1), width=x2 - x1, height=y2 - y1, fill=False, edgecolor=color,
+                     linewidth=2)
+
+
+def show_bboxes(axes: Any, bboxes: Any, labels: Sequence[str] | str | None = None,
+                colors: Sequence[str] | str | None = None) -> None:
+    """Draw corner-format boxes (n, 4), in pixels, on ``axes`` (e.g. the result of
+    ``plt.imshow(img).axes``), each with its label in a matching colour."""
+    def as_list(obj: Any, default: Sequence[str]) -> list[str]:
+        if obj is None:
+            return list(default)
+        return [obj] if isinstance(obj, str) else list(obj)
+
+    labels = as_list(labels, [])
+    colors = as_list(colors, ["b", "g", "r", "m", "c"])
+    for i, bbox in enumerate(_numpy(bboxes)):
+        color = colors[i % len(colors)]
+        rect = bbox_to_rect(bbox, color)
+        axes.add_patch(rect)
+        if i < len(labels):
+            text_color = "k" if color == "w" else "w"
+            axes.text(rect.xy[0], rect.xy[1], labels[i], va="center", ha="center", fontsize=9,
+                      color=text_color, bbox=dict(facecolor=color, lw=0))
 
 
 class Animator:

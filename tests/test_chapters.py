@@ -220,6 +220,23 @@ CHECKS = {
                 "beam size 1 vs greedy: different translations": lambda v: v == 0,
                 "greedy BLEU on the first 100": lambda v: v >= 0.9,
                 "beam size 3 BLEU": lambda v: v >= 0.9},
+    # part 4: computer vision
+    "bounding_box": {"round trip error": lambda v: v == 0, "pagoda width": lambda v: v == 305},
+    "anchor": {"anchors": lambda v: v == 427 * 640 * 5, "anchors per pixel": lambda v: v == 5,
+               "best IoU with the pagoda": lambda v: abs(v - 0.766) < 1e-3,
+               "anchors labeled pagoda": lambda v: v == 2, "anchors labeled tree": lambda v: v == 1,
+               "anchor 1 offset sum": lambda v: abs(v - 1.8018) < 1e-3,
+               "detections kept": lambda v: v == 2},
+    "multiscale_object_detection": {
+        "anchors on the 4 x 4 map": lambda v: v == 48,
+        "anchors on the 2 x 2 map": lambda v: v == 12,
+        "anchors on the 1 x 1 map": lambda v: v == 3,
+        "4 x 4, s=0.15: best IoU with the pagoda": lambda v: v < 0.1,
+        "4 x 4, s=0.15: best IoU with the tree": lambda v: v < 0.2,
+        "2 x 2, s=0.4: best IoU with the pagoda": lambda v: 0.2 < v < 0.5,
+        "2 x 2, s=0.4: best IoU with the tree": lambda v: abs(v - 0.17) < 0.01,
+        "1 x 1, s=0.8: best IoU with the pagoda": lambda v: v > 0.5,
+        "1 x 1, s=0.8: best IoU with the tree": lambda v: v < 0.1},
 }
 
 

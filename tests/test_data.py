@@ -353,3 +353,12 @@ def test_load_data_numbers(backend):
     assert " ".join(words) == data.number_to_words(n)
     assert y[int(mb.to_numpy(Y_valid)[0]) - 1] == tgt_vocab["<eos>"]
     assert len(test) == 500
+
+
+def test_load_sample_image():
+    china = data.load_sample_image("china.jpg")
+    assert china.shape == (427, 640, 3) and china.dtype == np.uint8
+    assert 0 < china.mean() < 255
+    assert data.load_sample_image("flower.jpg").shape == (427, 640, 3)
+    with pytest.raises(ValueError, match="china.jpg"):
+        data.load_sample_image("cat.jpg")

@@ -113,3 +113,17 @@ def test_bleu_against_hand_computed_values():
     # repeated words are matched at most as often as the reference has them
     assert train.bleu("five five five", "five", k=1) == pytest.approx((1 / 3) ** 0.5)
     assert train.bleu("", "five") == 0.0
+
+
+def test_imshow_and_show_bboxes_draw_the_boxes(backend):
+    import matplotlib.pyplot as plt
+    img = np.zeros((40, 60, 3), dtype="uint8")
+    axes = plot.imshow(img)
+    plot.show_bboxes(axes, mb.array([[5.0, 6.0, 25.0, 36.0], [30.0, 0.0, 60.0, 20.0]]),
+                     labels=["a", "b"], colors="r")
+    rects = [p for p in axes.patches]
+    assert [(r.get_x(), r.get_y(), r.get_width(), r.get_height()) for r in rects] == \
+        [(5.0, 6.0, 20.0, 30.0), (30.0, 0.0, 30.0, 20.0)]
+    assert [t.get_text() for t in axes.texts] == ["a", "b"]
+    assert axes.get_images()[0].get_array().shape == (40, 60, 3)
+    plt.close("all")

@@ -4,7 +4,7 @@ from .arrays import ArrayLoader, load_array, synthetic_data
 from .download import (DATA_HUB, ChecksumError, DataError, DownloadError, data_dir, download,
                        file_checksum, register)
 from .images import (DIGITS_LABELS, FASHION_MNIST_LABELS, digits_arrays, fashion_mnist_arrays,
-                     load_digits, load_fashion_mnist, read_idx, resize_images,
+                     load_digits, load_fashion_mnist, load_sample_image, read_idx, resize_images,
                      text_labels)
 from .translation import (RESERVED_TOKENS, build_array, load_data_numbers, number_pairs,
                           number_to_words, truncate_pad)
@@ -17,6 +17,6 @@ __all__ = ["RESERVED_TOKENS", "build_array", "load_data_numbers", "number_pairs"
            "DownloadError", "FASHION_MNIST_LABELS", "SeqDataLoader", "Vocab", "count_corpus",
            "data_dir", "digits_arrays", "download", "fashion_mnist_arrays", "file_checksum",
            "load_array", "load_corpus_time_machine", "load_data_time_machine", "load_digits",
-           "load_fashion_mnist", "read_idx", "read_time_machine", "resize_images", "register",
+           "load_fashion_mnist", "load_sample_image", "read_idx", "read_time_machine", "resize_images", "register",
            "seq_data_iter_random", "seq_data_iter_sequential", "synthetic_data", "text_labels",
            "tokenize"]

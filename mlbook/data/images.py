@@ -146,3 +146,14 @@ def load_fashion_mnist(batch_size: int, cache_dir: str | None = None
 def text_labels(labels: Any, names: list[str] = FASHION_MNIST_LABELS) -> list[str]:
     """Class names for integer labels."""
     return [names[int(i)] for i in np.asarray(labels).reshape(-1)]
+
+
+def load_sample_image(name: str = "china.jpg") -> np.ndarray:
+    """A real photo that ships with scikit-learn (offline): ``"china.jpg"`` (a pagoda by a
+    lake) or ``"flower.jpg"`` (a dahlia), both 427 x 640 pixels, as a (height, width, 3) uint8
+    numpy array."""
+    from sklearn.datasets import load_sample_image as _load
+    names = ("china.jpg", "flower.jpg")
+    if name not in names:
+        raise ValueError(f"load_sample_image: unknown image {name!r}; choose one of {names}")
+    return np.asarray(_load(name))

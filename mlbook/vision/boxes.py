@@ -1,0 +1,230 @@
+r"""Bounding boxes and anchor boxes for object detection (the book's SSD groundwork).
+
+Boxes are rows of four numbers, in one of two formats:
+
+* *corner*: :math:`(x_1, y_1, x_2, y_2)`, the upper-left and lower-right corners;
+* *center*: :math:`(c_x, c_y, w, h)`, the centre, width and height.
+
+Anchor boxes are generated around every pixel of a feature map with :func:`multibox_prior`; their
+coordinates are fractions of the image's width and height (so that one set of anchors fits an
+image of any size).  Training needs each anchor's class and the offset of its ground-truth box
+(:func:`multibox_target`); prediction turns predicted offsets back into boxes and removes
+duplicates with non-maximum suppression (:func:`multibox_detection`).
+
+Everything that is arithmetic on boxes (conversions, IoU, offsets) runs on the neutral ops, on
+every backend; the combinatorial steps (which anchor gets which ground truth, which boxes NMS
+keeps) are decisions on indices, made in numpy from the computed IoUs and scores.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import ops
+
+__all__ = ["box_corner_to_center", "box_center_to_corner", "box_area", "box_iou",
+           "multibox_prior", "assign_anchor_to_bbox", "offset_boxes", "offset_inverse",
+           "multibox_target", "nms", "multibox_detection"]
+
+
+def _check_boxes(name: str, boxes: Any) -> tuple[int, ...]:
+    shape = ops.shape(boxes)
+    if not shape or shape[-1] != 4:
+        raise ValueError(f"{name}: boxes need 4 numbers in their last axis, got shape {shape}")
+    return shape
+
+
+def box_corner_to_center(boxes: Any) -> Any:
+    """(x1, y1, x2, y2) -> (cx, cy, w, h), for boxes of shape (..., 4)."""
+    _check_boxes("box_corner_to_center", boxes)
+    x1, y1, x2, y2 = (boxes[..., i] for i in range(4))
+    return ops.stack([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1], axis=-1)
+
+
+def box_center_to_corner(boxes: Any) -> Any:
+    """(cx, cy, w, h) -> (x1, y1, x2, y2), for boxes of shape (..., 4)."""
+    _check_boxes("box_center_to_corner", boxes)
+    cx, cy, w, h = (boxes[..., i] for i in range(4))
+    return ops.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=-1)
+
+
+def box_area(boxes: Any) -> Any:
+    """Areas of corner-format boxes (..., 4) -> (...)."""
+    _check_boxes("box_area", boxes)
+    return (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
+
+
+def box_iou(boxes1: Any, boxes2: Any) -> Any:
+    r"""The Jaccard index (intersection over union) of every pair of corner-format boxes:
+    ``boxes1`` (n, 4) and ``boxes2`` (m, 4) give an (n, m) matrix,
+
+    .. math:: J(\mathcal{A}, \mathcal{B}) = \frac{|\mathcal{A} \cap \mathcal{B}|}
+              {|\mathcal{A} \cup \mathcal{B}|}.
+
+    Disjoint boxes have IoU 0, a box with itself 1."""
+    s1, s2 = _check_boxes("box_iou", boxes1), _check_boxes("box_iou", boxes2)
+    if len(s1) != 2 or len(s2) != 2:
+        raise ValueError(f"box_iou: expects two (n, 4) and (m, 4) arrays, got {s1} and {s2}")
+    b1 = ops.expand_dims(boxes1, 1)                                       # (n, 1, 4)
+    upper_left = ops.maximum(b1[..., :2], boxes2[:, :2])                 # (n, m, 2)
+    lower_right = ops.minimum(b1[..., 2:], boxes2[:, 2:])
+    sides = ops.maximum(lower_right - upper_left, 0.0)
+    inter = sides[..., 0] * sides[..., 1]
+    union = ops.expand_dims(box_area(boxes1), 1) + box_area(boxes2) - inter
+    return inter / union
+
+
+def multibox_prior(data_shape: Sequence[int], sizes: Sequence[float],
+                   ratios: Sequence[float]) -> Any:
+    r"""Anchor boxes centred on every pixel of a feature map of shape (..., h, w) (the shape of a
+    tensor, or of an image batch): for sizes :math:`s_1, \ldots, s_n` and aspect ratios
+    :math:`r_1, \ldots, r_m`, the :math:`n + m - 1` combinations :math:`(s_i, r_1)` and
+    :math:`(s_1, r_j)`, :math:`j \ge 2`, per pixel.  An anchor of size :math:`s` and ratio
+    :math:`r` has width :math:`s \sqrt{r} \cdot h / w` and height :math:`s / \sqrt{r}`, as
+    fractions of the image's width and height (so :math:`s = 1, r = 1` covers the whole image,
+    and the anchor's width-to-height ratio in pixels is :math:`r`).
+
+    Returns (1, h * w * (n + m - 1), 4) corner-format boxes, the anchors of pixel (0, 0) first,
+    in the order above; coordinates may reach beyond [0, 1] at the borders."""
+    if len(data_shape) < 2:
+        raise ValueError(f"multibox_prior: data_shape needs (..., height, width), got "
+                         f"{tuple(data_shape)}")
+    if not sizes or not ratios or min(sizes) <= 0 or min(ratios) <= 0:
+        raise ValueError(f"multibox_prior: sizes and ratios must be non-empty and positive, got "
+                         f"sizes={list(sizes)}, ratios={list(ratios)}")
+    h, w = int(data_shape[-2]), int(data_shape[-1])
+    sizes, ratios = np.asarray(sizes, "float64"), np.asarray(ratios, "float64")
+    # widths and heights of the n + m - 1 anchors of one pixel
+    widths = np.concatenate([sizes * np.sqrt(ratios[0]), sizes[0] * np.sqrt(ratios[1:])]) * h / w
+    heights = np.concatenate([sizes / np.sqrt(ratios[0]), sizes[0] / np.sqrt(ratios[1:])])
+    center_y, center_x = np.meshgrid((np.arange(h) + 0.5) / h, (np.arange(w) + 0.5) / w,
+                                     indexing="ij")
+    centers = np.stack([center_x, center_y, center_x, center_y], axis=-1).reshape(-1, 1, 4)
+    half = np.stack([-widths, -heights, widths, heights], axis=-1) / 2   # (boxes, 4)
+    anchors = (centers + half).reshape(1, -1, 4).astype("float32")
+    return ops.array(anchors)
+
+
+def assign_anchor_to_bbox(ground_truth: Any, anchors: Any, iou_threshold: float = 0.5) -> Any:
+    """For each anchor, the index of the ground-truth box it is assigned to, or -1 (an int64
+    tensor of shape (num_anchors,)).
+
+    Greedy, as in the book: repeatedly take the largest entry of the anchor x ground-truth IoU
+    matrix, assign that anchor to that box and discard its row and column, until every ground
+    truth has an anchor; then every other anchor whose best IoU reaches ``iou_threshold`` is
+    assigned to its best box."""
+    jaccard = ops.to_numpy(box_iou(anchors, ground_truth)).astype("float64")   # (na, nb)
+    num_anchors, num_gt = jaccard.shape
+    assigned = np.full(num_anchors, -1, dtype="int64")
+    if num_gt:
+        best = jaccard.argmax(axis=1)
+        above = jaccard[np.arange(num_anchors), best] >= iou_threshold
+        assigned[above] = best[above]
+        work = jaccard.copy()
+        for _ in range(min(num_gt, num_anchors)):
+            anchor, box = np.unravel_index(np.argmax(work), work.shape)
+            assigned[anchor] = box
+            work[anchor, :] = -1
+            work[:, box] = -1
+    return ops.array(assigned)
+
+
+def offset_boxes(anchors: Any, assigned_bb: Any, eps: float = 1e-6) -> Any:
+    r"""The offsets that turn each anchor into its assigned box (both (n, 4), corner format):
+    with centres :math:`(x_a, y_a)`, :math:`(x_b, y_b)` and sizes :math:`(w_a, h_a)`,
+    :math:`(w_b, h_b)`,
+
+    .. math:: \left(\frac{x_b - x_a}{w_a \sigma_x}, \frac{y_b - y_a}{h_a \sigma_y},
+              \frac{\log(w_b / w_a)}{\sigma_w}, \frac{\log(h_b / h_a)}{\sigma_h}\right)
+
+    with the standard constants :math:`\sigma_x = \sigma_y = 0.1`, :math:`\sigma_w = \sigma_h =
+    0.2` (and means 0)."""
+    c_anc, c_bb = box_corner_to_center(anchors), box_corner_to_center(assigned_bb)
+    offset_xy = 10 * (c_bb[:, :2] - c_anc[:, :2]) / c_anc[:, 2:]
+    offset_wh = 5 * ops.log(eps + c_bb[:, 2:] / c_anc[:, 2:])
+    return ops.concat([offset_xy, offset_wh], axis=1)
+
+
+def offset_inverse(anchors: Any, offset_preds: Any) -> Any:
+    """The boxes (corner format) that ``offset_preds`` (n, 4) make of ``anchors`` (n, 4): the
+    inverse of :func:`offset_boxes`."""
+    c_anc = box_corner_to_center(anchors)
+    xy = offset_preds[:, :2] * c_anc[:, 2:] / 10 + c_anc[:, :2]
+    wh = ops.exp(offset_preds[:, 2:] / 5) * c_anc[:, 2:]
+    return box_center_to_corner(ops.concat([xy, wh], axis=1))
+
+
+def multibox_target(anchors: Any, labels: Any) -> tuple[Any, Any, Any]:
+    """Training targets for anchors (1, na, 4) from ground-truth ``labels`` (batch, nb, 5), each
+    row ``(class, x1, y1, x2, y2)`` with classes counted from 0.  Returns, per example:
+
+    * ``bbox_offset`` (batch, na * 4): the offsets of each anchor's assigned box (0 for
+      background anchors);
+    * ``bbox_mask`` (batch, na * 4): 1 for the four offsets of an assigned anchor, 0 otherwise,
+      so background anchors do not enter the offset loss;
+    * ``class_labels`` (batch, na): the assigned box's class + 1, or 0 for background."""
+    anchors = anchors[0] if len(ops.shape(anchors)) == 3 else anchors
+    labels_np = ops.to_numpy(labels)
+    if labels_np.ndim != 3 or labels_np.shape[-1] != 5:
+        raise ValueError(f"multibox_target: labels need shape (batch, boxes, 5) with rows "
+                         f"(class, x1, y1, x2, y2), got {labels_np.shape}")
+    num_anchors = ops.shape(anchors)[0]
+    offsets, masks, classes = [], [], []
+    for label in labels_np:
+        label = label[label[:, 0] >= 0]                       # rows of class -1 are padding
+        assigned = ops.to_numpy(assign_anchor_to_bbox(ops.array(label[:, 1:].astype("float32")),
+                                                      anchors))
+        positive = assigned >= 0
+        cls = np.zeros(num_anchors, dtype="int64")
+        cls[positive] = label[assigned[positive], 0].astype("int64") + 1
+        boxes = np.zeros((num_anchors, 4), dtype="float32")
+        boxes[positive] = label[assigned[positive], 1:]
+        mask = np.repeat(positive.astype("float32"), 4).reshape(num_anchors, 4)
+        # background anchors get their own box as target: offset 0, masked out anyway
+        target = ops.where(ops.array(mask > 0), ops.array(boxes), anchors)
+        offsets.append(ops.reshape(offset_boxes(anchors, target) * ops.array(mask), (-1,)))
+        masks.append(ops.array(mask.reshape(-1)))
+        classes.append(ops.array(cls))
+    return ops.stack(offsets), ops.stack(masks), ops.stack(classes)
+
+
+def nms(boxes: Any, scores: Any, iou_threshold: float) -> Any:
+    """Non-maximum suppression: the indices (int64, best score first) of the boxes to keep.
+    The box with the highest score is kept and every remaining box whose IoU with it exceeds
+    ``iou_threshold`` is dropped; repeat with the next best remaining box."""
+    order = np.argsort(-ops.to_numpy(scores), kind="stable")
+    iou = ops.to_numpy(box_iou(boxes, boxes))
+    keep = []
+    while order.size:
+        best = int(order[0])
+        keep.append(best)
+        order = order[1:][iou[best, order[1:]] <= iou_threshold]
+    return ops.array(np.asarray(keep, dtype="int64"))
+
+
+def multibox_detection(cls_probs: Any, offset_preds: Any, anchors: Any,
+                       nms_threshold: float = 0.5, pos_threshold: float = 0.009) -> Any:
+    """Predicted boxes from class probabilities (batch, 1 + classes, na) (row 0: background),
+    offsets (batch, na * 4) and anchors (1, na, 4).  Returns (batch, na, 6) rows
+    ``(class, confidence, x1, y1, x2, y2)``, kept boxes first by confidence; ``class`` is -1 for
+    boxes that are background, suppressed by NMS (per image, across classes, as in the book), or
+    less confident than ``pos_threshold``."""
+    anchors = anchors[0] if len(ops.shape(anchors)) == 3 else anchors
+    num_anchors = ops.shape(anchors)[0]
+    results = []
+    for i in range(ops.shape(cls_probs)[0]):
+        probs = ops.to_numpy(cls_probs[i])
+        conf, class_id = probs[1:].max(axis=0), probs[1:].argmax(axis=0).astype("int64")
+        boxes = offset_inverse(anchors, ops.reshape(offset_preds[i], (-1, 4)))
+        keep = ops.to_numpy(nms(boxes, ops.array(conf), nms_threshold))
+        rest = np.setdiff1d(np.arange(num_anchors), keep)
+        order = np.concatenate([keep, rest])
+        class_id[rest] = -1
+        class_id[conf < pos_threshold] = -1
+        boxes_np = ops.to_numpy(boxes)
+        rows = np.concatenate([class_id[order, None].astype("float32"),
+                               conf[order, None].astype("float32"), boxes_np[order]], axis=1)
+        results.append(ops.array(rows.astype("float32")))
+    return ops.stack(results)
