@@ -11,11 +11,10 @@ words depend on a digit's position ("two" / "twenty" / "two hundred"), and zeros
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 
-from .. import backends as _backends
 from .arrays import ArrayLoader
 from .text import Vocab
 
