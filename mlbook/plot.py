@@ -90,13 +90,26 @@ def plot(X: Any, Y: Any = None, xlabel: str | None = None, ylabel: str | None = 
     return axes
 
 
+def _displayable(img: Any) -> np.ndarray:
+    """An image as matplotlib shows it: (H, W) or (H, W, 3).  Channels-first images (1 or 3
+    channels first, as the book's tensors are) are moved to channels-last; float RGB values are
+    clipped to [0, 1] (augmented pixels may leave it by rounding)."""
+    a = _numpy(img)
+    if a.ndim == 3 and a.shape[0] in (1, 3) and a.shape[-1] not in (1, 3, 4):
+        a = np.moveaxis(a, 0, -1)
+    a = np.squeeze(a) if a.ndim == 3 and a.shape[-1] == 1 else a
+    if a.ndim == 3 and a.dtype.kind == "f":
+        a = np.clip(a, 0, 1)
+    return a
+
+
 def show_images(imgs: Any, num_rows: int, num_cols: int, titles: Sequence[str] | None = None,
                 scale: float = 1.5) -> Any:
-    """A grid of images (a tensor (n, H, W) or (n, 1, H, W), or a list of them); returns the
-    axes."""
+    """A grid of images (a tensor (n, H, W), (n, 1, H, W) or (n, 3, H, W), or a list of
+    images, channels first or last); returns the axes."""
     plt = _plt()
-    imgs = [np.squeeze(_numpy(img)) for img in (imgs if isinstance(imgs, (list, tuple))
-                                                 else list(_numpy(imgs)))]
+    imgs = [_displayable(img) for img in (imgs if isinstance(imgs, (list, tuple))
+                                          else list(_numpy(imgs)))]
     _, axes = plt.subplots(num_rows, num_cols, figsize=(num_cols * scale, num_rows * scale))
     axes = np.asarray(axes).flatten()
     for i, (ax, img) in enumerate(zip(axes, imgs)):
@@ -109,11 +122,12 @@ def show_images(imgs: Any, num_rows: int, num_cols: int, titles: Sequence[str] |
 
 
 def imshow(img: Any) -> Any:
-    """Show one image ((H, W, 3) or (H, W), numpy or a tensor) in a new figure, with its pixel
-    coordinates on the axes; returns the axes (to draw boxes on)."""
+    """Show one image ((H, W, 3) or (H, W), or channels first (3, H, W), numpy or a tensor) in a
+    new figure, with its pixel coordinates on the axes; returns the axes (to draw boxes on)."""
     plt = _plt()
     _, axes = plt.subplots(figsize=plt.rcParams["figure.figsize"])
-    axes.imshow(_numpy(img))
+    a = _displayable(img)
+    axes.imshow(a, cmap="gray" if a.ndim == 2 else None)
     return axes
 
 

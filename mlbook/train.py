@@ -153,6 +153,9 @@ class Trainer:
                 with config.predict_mode():
                     self.net(X)
             self._params = self.net.parameter_dict()  # updated in place from now on
+            opt = self.optimizer
+            if opt.module is None and list(opt.params) != list(self._params):
+                opt.rename(self._params)              # groups, or a subset (the rest frozen)
         with config.train_mode():
             (loss, y_hat), grads = self._grad(self._params, X, y)
         if self.clip is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -15,10 +15,14 @@ __all__ = ["ArrayLoader", "load_array", "synthetic_data"]
 class ArrayLoader:
     """Iterates over minibatches of equally long arrays, converted to the active backend's
     tensors.  With ``shuffle`` each pass draws a new order from mlbook's seeded generator (the
-    same order on every backend).  ``len(loader)`` is the number of batches."""
+    same order on every backend).  ``len(loader)`` is the number of batches.
+
+    ``transform``, if given, is applied to each minibatch of the first array (the inputs) once
+    it is a tensor, e.g. an image augmentation such as ``vision.RandomCrop(8, padding=1)``: every
+    pass over the data then sees new random variants of the examples."""
 
     def __init__(self, arrays: Sequence[Any], batch_size: int, shuffle: bool = False,
-                 drop_last: bool = False) -> None:
+                 drop_last: bool = False, transform: Callable[[Any], Any] | None = None) -> None:
         self.arrays = [np.asarray(ops.to_numpy(a)) if not isinstance(a, np.ndarray) else a
                        for a in arrays]
         lengths = {len(a) for a in self.arrays}
@@ -27,7 +31,10 @@ class ArrayLoader:
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         self.n = lengths.pop()
+        if transform is not None and not callable(transform):
+            raise TypeError(f"transform must be callable, got {type(transform).__name__}")
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
+        self.transform = transform
 
     def __len__(self) -> int:
         full, rest = divmod(self.n, self.batch_size)
@@ -40,7 +47,10 @@ class ArrayLoader:
             idx = order[start:start + self.batch_size]
             if self.drop_last and len(idx) < self.batch_size:
                 break
-            yield tuple(b.from_numpy(a[idx]) for a in self.arrays)
+            batch = tuple(b.from_numpy(a[idx]) for a in self.arrays)
+            if self.transform is not None:
+                batch = (self.transform(batch[0]),) + batch[1:]
+            yield batch
 
 
 def load_array(data_arrays: Sequence[Any], batch_size: int, is_train: bool = True) -> ArrayLoader:

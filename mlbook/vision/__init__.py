@@ -1,9 +1,20 @@
-"""Computer vision helpers: bounding boxes and anchor boxes (``mlbook.vision.boxes``)."""
+"""Computer vision helpers: image augmentation (``mlbook.vision.augment``), bounding boxes and
+anchor boxes (``mlbook.vision.boxes``)."""
 
+from .augment import (CenterCrop, ColorJitter, Compose, Normalize, RandomCrop,
+                      RandomHorizontalFlip, RandomResizedCrop, RandomVerticalFlip, Resize,
+                      adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation,
+                      crop_resize, hsv_to_rgb, resample_matrix, resize, rgb_to_grayscale,
+                      rgb_to_hsv, to_image, to_tensor)
 from .boxes import (assign_anchor_to_bbox, box_area, box_center_to_corner,
                     box_corner_to_center, box_iou, multibox_detection, multibox_prior,
                     multibox_target, nms, offset_boxes, offset_inverse)
 
-__all__ = ["box_corner_to_center", "box_center_to_corner", "box_area", "box_iou",
+__all__ = ["to_tensor", "to_image", "resample_matrix", "resize", "crop_resize",
+           "adjust_brightness", "adjust_contrast", "adjust_saturation", "adjust_hue",
+           "rgb_to_grayscale", "rgb_to_hsv", "hsv_to_rgb", "Compose", "RandomHorizontalFlip",
+           "RandomVerticalFlip", "Resize", "CenterCrop", "RandomCrop", "RandomResizedCrop",
+           "ColorJitter", "Normalize",
+           "box_corner_to_center", "box_center_to_corner", "box_area", "box_iou",
            "multibox_prior", "assign_anchor_to_bbox", "offset_boxes", "offset_inverse",
            "multibox_target", "nms", "multibox_detection"]
