@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import mlbook as mb
-from mlbook import losses, nn, optim
+from mlbook import losses, nn, optim, train
 from helpers import check
 
 rng = np.random.default_rng(5)
@@ -139,3 +139,79 @@ def test_masked_cross_entropy_ignores_padding(backend):
     g = mb.grad(lambda z: losses.masked_cross_entropy(z, mb.array(labels), mb.array(valid)))(
         mb.array(logits))
     assert np.all(mb.to_numpy(g)[0, 2:] == 0) and np.any(mb.to_numpy(g)[1, 3] != 0)
+
+
+class _TwoPart(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Linear(3, 4), nn.Tanh())
+        self.output = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.output(self.features(x))
+
+
+@pytest.mark.parametrize("kind, cls", [("sgd", optim.SGD), ("adam", optim.Adam)])
+def test_parameter_groups_have_their_own_learning_rates(backend, kind, cls):
+    net = _TwoPart()
+    w_body, w_out = (np.array(mb.to_numpy(p)) for p in (net.features[0].weight, net.output.weight))
+    opt = cls([{"params": net.features, "lr": 0.01}, {"params": net.output}], lr=0.1)
+    assert list(opt.params) == ["0.0.weight", "0.0.bias", "1.weight", "1.bias"]
+    assert opt.lr_of("0.0.weight") == pytest.approx(0.01) and opt.lr_of("1.bias") == 0.1
+    grads_body = [rng.normal(size=(3, 4)).astype("float32") for _ in range(3)]
+    grads_out = [rng.normal(size=(4, 2)).astype("float32") for _ in range(3)]
+    for gb, go in zip(grads_body, grads_out):
+        opt.step({"0.0.weight": mb.array(gb), "1.weight": mb.array(go)})
+    check(net.features[0].weight, _numpy_updates(kind, w_body, grads_body, lr=0.01), 1e-5, 1e-6)
+    check(net.output.weight, _numpy_updates(kind, w_out, grads_out, lr=0.1), 1e-5, 1e-6)
+    opt.lr = 0.5                                   # a schedule scales every group alike
+    assert opt.lr_of("0.0.weight") == pytest.approx(0.05) and opt.lr_of("1.weight") == 0.5
+
+
+def test_parameter_groups_weight_decay_and_lists(backend):
+    a = nn.Linear(2, 1).weight                  # any parameter tensors, as PyTorch's lists
+    b = nn.Linear(2, 3).bias
+    opt = optim.SGD([{"params": [a], "weight_decay": 0.5}, {"params": {"b": b}}], lr=0.1)
+    assert list(opt.params) == ["0.0", "b"]
+    a0, b0 = np.array(mb.to_numpy(a)), np.array(mb.to_numpy(b))    # copies: numpy updates in place
+    opt.step({"0.0": mb.zeros_like(a), "b": mb.ones(3)})
+    check(a, a0 - 0.1 * 0.5 * a0, 1e-6, 1e-7)            # only the decay moved it
+    check(b, b0 - 0.1, 1e-6, 1e-7)                       # no decay in this group
+
+
+def test_trainer_matches_groups_to_the_network_and_freezes_the_rest(backend):
+    net = _TwoPart()
+    X, y = mb.normal(0, 1, (8, 3)), mb.array(np.arange(8) % 2)
+    body_before = net.features.state_dict()
+    head_only = optim.SGD([{"params": net.output, "lr": 0.5}], lr=0.1)
+    trainer = train.Trainer(net, losses.cross_entropy, head_only)
+    w_out = np.array(mb.to_numpy(net.output.weight))
+    params = net.parameter_dict()
+    _, grads = mb.value_and_grad(lambda p: losses.cross_entropy(net.functional_call(p, X), y))(
+        params)
+    trainer.step(X, y)
+    assert list(head_only.params) == ["output.weight", "output.bias"]   # renamed to the net's
+    check(net.output.weight, w_out - 0.5 * mb.to_numpy(grads["output.weight"]), 1e-5, 1e-6)
+    for name, value in net.features.state_dict().items():
+        np.testing.assert_array_equal(value, body_before[name])        # frozen: not in a group
+
+
+def test_parameter_group_errors(backend):
+    net = _TwoPart()
+    with pytest.raises(ValueError, match="may set 'lr' and 'weight_decay'"):
+        optim.SGD([{"params": net.output, "momentum": 0.9}], lr=0.1)
+    with pytest.raises(ValueError, match="group 1 has no parameters"):
+        optim.SGD([{"params": net.output}, {"params": []}], lr=0.1)
+    with pytest.raises(ValueError, match="one group only"):
+        optim.SGD([{"params": net.output}, {"params": net}], lr=0.1)
+    with pytest.raises(TypeError, match="mix of parameter groups"):
+        optim.SGD([{"params": net.output}, net.features[0].weight], lr=0.1)
+    with pytest.raises(ValueError, match="lr must be non-zero"):
+        optim.SGD([{"params": net.output, "lr": 0.1}], lr=0.0)
+    opt = optim.Adam([{"params": net.features}, {"params": net.output}], lr=0.1)
+    with pytest.raises(KeyError, match=r"optimizer.rename\(net.parameter_dict\(\)\)"):
+        opt.step({"output.weight": mb.zeros((4, 2))})
+    with pytest.raises(ValueError, match="are not among the given ones"):
+        opt.rename(net.output.parameter_dict())
+    opt.rename(net.parameter_dict())
+    assert list(opt.params) == list(net.parameter_dict())

@@ -127,3 +127,18 @@ def test_imshow_and_show_bboxes_draw_the_boxes(backend):
     assert [t.get_text() for t in axes.texts] == ["a", "b"]
     assert axes.get_images()[0].get_array().shape == (40, 60, 3)
     plt.close("all")
+
+
+def test_images_with_channels_first_are_shown_channels_last(backend):
+    import matplotlib.pyplot as plt
+    from mlbook import vision
+    photo = data.load_sample_image()[:40, :60]
+    x = vision.to_tensor(photo)                                  # (3, 40, 60) in [0, 1]
+    axes = plot.imshow(x)
+    np.testing.assert_allclose(axes.get_images()[0].get_array(), photo / 255, atol=1e-6)
+    brighter = vision.adjust_brightness(x, 3.0) * 1.01           # beyond 1: clipped for display
+    axes = plot.show_images([x, brighter, x[:1]], 1, 3)
+    assert axes[0].get_images()[0].get_array().shape == (40, 60, 3)
+    assert axes[1].get_images()[0].get_array().max() <= 1.0
+    assert axes[2].get_images()[0].get_array().shape == (40, 60)   # one channel: gray
+    plt.close("all")
