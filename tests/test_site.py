@@ -430,12 +430,15 @@ class Page:
         self.page.on("console", lambda m: self.problems.append(f"console {m.type}: {m.text}")
                      if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        self.page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url}"))
+        self.page.on("requestfailed",
+                     lambda r: self.problems.append(f"failed: {r.url} ({r.failure})"))
         self.page.on("request", lambda r: None if r.url.startswith((base, "data:")) else
                      self.problems.append(f"request leaving the site: {r.url}"))
 
     def open(self, path: str):
-        self.page.goto(f"{self.base}/{path}", wait_until="load")
+        # wait until nothing is loading: a request still in flight (the favicon, fetched after
+        # "load") would be aborted by the next navigation and reported as failed (seen once)
+        self.page.goto(f"{self.base}/{path}", wait_until="networkidle")
         return self.page
 
 

@@ -115,16 +115,9 @@ def resample_matrix(out_size: int, in_size: int, start: float = 0.0,
     lo, hi = math.floor(start + 1e-9), math.ceil(start + length - 1e-9)  # pixels in the crop
     weights[:, :lo] = 0
     weights[:, hi:] = 0
-    total = weights.sum(axis=1, keepdims=True)
-    # a centre more than one pixel outside the crop's pixels cannot happen for integer crops;
-    # for safety, such a row takes the nearest pixel of the crop
-    empty = total[:, 0] == 0
-    if empty.any():
-        nearest = np.clip(np.floor(centers[empty]).astype(int), lo, hi - 1)
-        weights[empty] = 0
-        weights[empty, nearest] = 1
-        total = weights.sum(axis=1, keepdims=True)
-    return weights / total
+    # every centre lies inside the crop, within half a pixel of the centre of the pixel under
+    # it, which therefore has a weight of at least 1/2: no row is all zeros
+    return weights / weights.sum(axis=1, keepdims=True)
 
 
 def _apply_matrices(x: Any, rows: np.ndarray, cols: np.ndarray) -> Any:
