@@ -170,7 +170,8 @@ class Trainer:
         ``train_loss`` and, when ``classify``, ``train_acc`` and ``test_acc`` per epoch.
 
         ``lr_schedule(epoch)`` (epochs counted from 0), if given, sets the optimiser's learning
-        rate at the start of each epoch, e.g. ``lambda epoch: 0.1 if epoch < 8 else 0.01``."""
+        rate at the start of each epoch, e.g. ``lambda epoch: 0.1 if epoch < 8 else 0.01``
+        (parameter groups with their own rate keep their proportion to it)."""
         history: dict[str, list[float]] = {"step_loss": [], "train_loss": []}
         if classify:
             history.update(train_acc=[], test_acc=[])
