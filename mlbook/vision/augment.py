@@ -80,13 +80,6 @@ def _batch_size(shape: tuple[int, ...]) -> int | None:
     return shape[0] if len(shape) == 4 else None
 
 
-def _per_image(values: np.ndarray, shape: tuple[int, ...]) -> Any:
-    """Per-image numbers (N,) as a tensor that broadcasts against (N, C, H, W) (a scalar-like
-    (1, 1, 1) tensor for one image)."""
-    values = np.asarray(values, dtype="float32")
-    return ops.from_numpy(values.reshape((-1, 1, 1, 1) if len(shape) == 4 else (1, 1, 1)))
-
-
 # --------------------------------------------------------------------------- resampling
 def resample_matrix(out_size: int, in_size: int, start: float = 0.0,
                     length: float | None = None, antialias: bool = True) -> np.ndarray:
@@ -190,13 +183,15 @@ def _blend(x: Any, other: Any, factor: Any) -> Any:
 
 
 def _factor(factor: Any, shape: tuple[int, ...]) -> Any:
-    """One factor, or one per image of a batch, as a tensor that broadcasts against ``x``."""
+    """One factor, or one per image of a batch, as a tensor that broadcasts against images of
+    ``shape``: (N, 1, 1, 1) for a batch, (1, 1, 1) for one image."""
     values = np.asarray(factor, "float32")
     n = shape[0] if len(shape) == 4 else 1
     if values.size not in (1, n):
         raise ValueError(f"got {values.size} factors for {n} image(s) of shape {shape}: give one "
                          "factor, or one per image")
-    return _per_image(np.broadcast_to(values.reshape(-1), (n,)), shape)
+    values = np.broadcast_to(values.reshape(-1), (n,))
+    return ops.from_numpy(values.reshape((-1, 1, 1, 1) if len(shape) == 4 else (1, 1, 1)))
 
 
 def adjust_brightness(x: Any, factor: float | Sequence[float]) -> Any:
@@ -375,35 +370,31 @@ class CenterCrop(_Crop):
         return f"CenterCrop(size={self.size})"
 
 
-class RandomCrop:
+class RandomCrop(_Crop):
     """A random ``size`` crop of each image after padding every side with ``padding`` zeros
     (the classic CIFAR augmentation ``RandomCrop(32, padding=4)``): the image moves by up to
-    ``padding`` pixels in each direction."""
+    ``padding`` pixels in each direction.  The crop has the output's size, so resampling only
+    selects pixels (no interpolation)."""
 
     def __init__(self, size: int | Sequence[int], padding: int = 0) -> None:
-        self.size = _size_pair(size, "RandomCrop")
+        super().__init__(size)
         if padding < 0:
             raise ValueError(f"RandomCrop: padding must be >= 0, got {padding}")
         self.padding = int(padding)
 
-    def __call__(self, x: Any) -> Any:
-        shape = _check_image("RandomCrop", x)
-        if self.padding:
-            pad = [(0, 0)] * (len(shape) - 2) + [(self.padding, self.padding)] * 2
-            x = ops.pad(x, pad)
-        H, W = shape[-2] + 2 * self.padding, shape[-1] + 2 * self.padding
+    def boxes(self, H: int, W: int, n: int) -> np.ndarray:
         h, w = self.size
         if h > H or w > W:
             raise ValueError(f"RandomCrop: a {h}x{w} crop does not fit a {H}x{W} (padded) image")
-        batch = _batch_size(shape)
         gen = config.generator()
-        n = batch or 1
         tops, lefts = gen.integers(0, H - h + 1, n), gen.integers(0, W - w + 1, n)
-        # an integer crop at the output's size: selecting pixels, no interpolation
-        if n == 1 and batch is None:
-            return x[..., int(tops[0]):int(tops[0]) + h, int(lefts[0]):int(lefts[0]) + w]
-        boxes = np.stack([tops, lefts, np.full(n, h), np.full(n, w)], axis=1)
-        return crop_resize(x, boxes, self.size)
+        return np.stack([tops, lefts, np.full(n, h), np.full(n, w)], axis=1)
+
+    def __call__(self, x: Any) -> Any:
+        shape = _check_image("RandomCrop", x)
+        if self.padding:
+            x = ops.pad(x, [(0, 0)] * (len(shape) - 2) + [(self.padding, self.padding)] * 2)
+        return super().__call__(x)
 
     def __repr__(self) -> str:
         return f"RandomCrop(size={self.size}, padding={self.padding})"
