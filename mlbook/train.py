@@ -156,6 +156,9 @@ class Trainer:
             opt = self.optimizer
             if opt.module is None and list(opt.params) != list(self._params):
                 opt.rename(self._params)              # groups, or a subset (the rest frozen)
+                # differentiate only what is trained: frozen parameters need no gradients
+                self._params = collections.OrderedDict((n, p) for n, p in self._params.items()
+                                                       if n in opt.params)
         with config.train_mode():
             (loss, y_hat), grads = self._grad(self._params, X, y)
         if self.clip is not None:
