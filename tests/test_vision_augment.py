@@ -48,6 +48,14 @@ def test_transforms_reject_bad_images(backend):
         vision.ColorJitter(brightness=0.5)(mb.zeros((4, 5, 5)))
     with pytest.raises(ValueError, match="one per image"):
         vision.adjust_brightness(mb.array(BATCH), [0.5, 1.0])
+    with pytest.raises(ValueError, match="one \\(C, H, W\\) image"):
+        vision.to_image(mb.array(BATCH))
+    with pytest.raises(ValueError, match="resize: size must be positive"):
+        vision.resize(mb.array(IMG), 0)
+    with pytest.raises(ValueError, match=r"size must be a positive int or \(height, width\)"):
+        vision.Resize((4, 5, 6))(mb.array(IMG))
+    with pytest.raises(ValueError, match="RandomResizedCrop: ratio must be"):
+        vision.RandomResizedCrop(4, ratio=(2, 1))
 
 
 # --------------------------------------------------------------------------- resampling
@@ -132,6 +140,10 @@ def test_center_and_random_crop(backend):
         assert len(found) == 1
         positions.add(found[0])
     assert len(positions) > 1             # positions are drawn per image
+    with pytest.raises(ValueError, match=r"a 17x23 crop does not fit a 16x22 \(padded\)"):
+        vision.RandomCrop((17, 23), padding=2)(mb.array(IMG))
+    with pytest.raises(ValueError, match="padding must be >= 0"):
+        vision.RandomCrop(4, padding=-1)
     single = vision.RandomCrop(4)(mb.array(IMG))
     s = mb.to_numpy(single)
     assert any(np.array_equal(s, IMG[:, t:t + 4, l:l + 4]) for t in range(9) for l in range(15))
