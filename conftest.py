@@ -83,13 +83,18 @@ def all_backends(request: pytest.FixtureRequest) -> list[str]:
 # ---- the book: sections executed once per session, in parallel, shared by the tests ----------
 
 def _sections_needed(session: pytest.Session) -> list:
-    """The sections the selected tests ask ``book_runs`` for (all of them if a test needs the
-    whole book), in book order."""
+    """The sections the selected tests ask ``book_runs`` for (their ``path`` parameter, or the
+    sections named by a ``book_sections`` marker; all of them if a test needs the whole book),
+    in book order."""
     from mlbook import book
     ordered = book.sections()
     wanted = set()
     for item in session.items:
         if "book_runs" not in getattr(item, "fixturenames", ()):
+            continue
+        marker = item.get_closest_marker("book_sections")
+        if marker is not None:                 # @pytest.mark.book_sections(path, ...)
+            wanted.update(marker.args)
             continue
         callspec = getattr(item, "callspec", None)
         path = callspec.params.get("path") if callspec else None

@@ -11,7 +11,11 @@ Choose the backend with the environment variable ``MLBOOK_BACKEND`` (numpy by de
 
 from __future__ import annotations
 
-from . import backends as _backends
+from . import execution as _execution
+
+_execution.apply()              # MLBOOK_THREADS: pin the thread pools before a framework starts
+
+from . import backends as _backends  # noqa: E402
 from . import config
 from .autograd import (Tape, grad, is_training, predict_mode, record, stop_gradient,
                        train_mode, value_and_grad)

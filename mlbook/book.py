@@ -28,7 +28,7 @@ import tempfile
 import time
 from typing import Any
 
-from . import config
+from . import config, execution
 
 __all__ = ["report", "run_section", "read_section", "sections", "chapter_sections", "compare",
            "Comparison", "SectionResult", "SectionError", "REPORT_ENV", "DEFAULT_TOLERANCE"]
@@ -91,19 +91,16 @@ def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
 
 
-#: Environment variables that bound a framework's compute threads (OpenMP, MKL, OpenBLAS,
-#: TensorFlow's intra-op pool).
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                    "TF_NUM_INTRAOP_THREADS")
-
-
 def run_section(path: str | os.PathLike, backend: str | None = None, timeout: int = 600,
-                threads: int | None = None) -> SectionResult:
+                threads: int = execution.BOOK_THREADS,
+                extra_env: dict[str, str] | None = None) -> SectionResult:
     """Execute a section on ``backend`` (default: the selected one) in a new kernel.
 
-    ``threads`` bounds the kernel's compute threads (for kernels running side by side: two
-    frameworks each spinning a thread per core on the same cores run many times slower);
-    variables the user has set are kept.  Raises :class:`SectionError` naming the section, the
+    The kernel runs in the book's execution setting (:mod:`mlbook.execution`): every thread
+    pool pinned to ``threads`` (default :data:`~mlbook.execution.BOOK_THREADS`, the setting the
+    book's numbers come from) and deterministic kernels, whatever the calling environment says.
+    ``extra_env`` adds variables (``benchmarks/stability.py`` perturbs the weights with it).
+    Raises :class:`SectionError` naming the section, the
     backend, the code cell (numbered from 1), its source and the traceback when a cell fails,
     runs past ``timeout`` seconds or kills the kernel."""
     from jupyter_client import AsyncKernelManager
@@ -121,9 +118,9 @@ def run_section(path: str | os.PathLike, backend: str | None = None, timeout: in
     env = dict(os.environ, **{config.ENV_VAR: backend, REPORT_ENV: report_file,
                               "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
     env.setdefault("SOURCE_DATE_EPOCH", "0")          # no build date inside SVG figures
-    if threads is not None:
-        for variable in THREAD_VARIABLES:
-            env.setdefault(variable, str(threads))
+    env.update(execution.environment(threads, base=env))
+    env.pop(execution.PERTURB_ENV, None)                 # the book itself is never perturbed
+    env.update(extra_env or {})
     sockets = tempfile.mkdtemp(prefix="mlbook-kernel-")      # local sockets, not TCP ports
     # nbclient needs an asynchronous manager: with a blocking one its per-cell timeout never fires
     kernel = AsyncKernelManager(kernel_name="python3", transport="ipc",

@@ -16,7 +16,7 @@ import os
 import sys
 from typing import Sequence
 
-from . import __version__, backends, config
+from . import __version__, backends, config, execution
 
 
 def _version(dist_names: Sequence[str]) -> str | None:
@@ -60,6 +60,20 @@ def info(check_imports: bool = True) -> str:
     return "\n".join(lines)
 
 
+THREADS_HELP = (f"compute threads per kernel (default {execution.BOOK_THREADS}, the setting "
+                f"the book's numbers come from; another count rounds float32 sums differently)")
+
+
+def _threads(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of threads")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mlbook", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -71,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_run.add_argument("--backend", default=None,
                        help="backend(s), comma-separated (default: MLBOOK_BACKEND or numpy)")
     p_run.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    p_run.add_argument("--threads", type=_threads, default=execution.BOOK_THREADS,
+                       help=THREADS_HELP)
     p_build = sub.add_parser("build", help="build the website into docs/_build/html")
     p_build.add_argument("sections", nargs="*",
                          help="section files or chapter folders (default: the whole book)")
@@ -79,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_build.add_argument("-j", "--jobs", type=int, default=None,
                          help="kernels running at once (default: one per core)")
     p_build.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    p_build.add_argument("--threads", type=_threads, default=execution.BOOK_THREADS,
+                         help=THREADS_HELP)
     p_build.add_argument("--root", default=".", help="the mlbook checkout (default: here)")
     args = parser.parse_args(argv)
     if args.command == "info":
@@ -86,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "build":
         return build(args)
-    return run(args.sections, args.backend, args.timeout)
+    return run(args.sections, args.backend, args.timeout, args.threads)
 
 
 def build(args: argparse.Namespace) -> int:
@@ -96,7 +114,7 @@ def build(args: argparse.Namespace) -> int:
     try:
         backends_ = [b for b in args.backend.split(",") if b.strip()] if args.backend else None
         result = build_site(args.sections or None, backends_, root=args.root, jobs=args.jobs,
-                            timeout=args.timeout)
+                            timeout=args.timeout, threads=args.threads)
     except (BuildError, ValueError, FileNotFoundError) as err:
         print(f"build failed: {err}", file=sys.stderr)
         return 1
@@ -110,8 +128,10 @@ def build(args: argparse.Namespace) -> int:
     return 0
 
 
-def run(sections: Sequence[str], backend: str | None, timeout: int) -> int:
-    """``mlbook run``: execute each section on each backend; 1 if any cell failed."""
+def run(sections: Sequence[str], backend: str | None, timeout: int,
+        threads: int = execution.BOOK_THREADS) -> int:
+    """``mlbook run``: execute each section on each backend, in the book's execution setting
+    (the numbers ``mlbook build`` publishes); 1 if any cell failed."""
     from .book import SectionError, run_section
     names = [config.canonical_name(b) for b in backend.split(",")] if backend \
         else [config.backend_from_env()]
@@ -119,15 +139,17 @@ def run(sections: Sequence[str], backend: str | None, timeout: int) -> int:
     for section in sections:
         for name in names:
             try:
-                result = run_section(section, name, timeout)
+                result = run_section(section, name, timeout, threads=threads)
             except (SectionError, FileNotFoundError) as err:
                 print(f"FAILED {err}", file=sys.stderr)
                 status = 1
                 continue
             cells = sum(c.cell_type == "code" for c in result.notebook.cells)
-            print(f"ok {section} [{name}]: {cells} code cells in {result.seconds:.1f} s")
+            print(f"ok {section} [{name}, {threads} thread{'s' * (threads > 1)}]: {cells} code "
+                  f"cells in {result.seconds:.1f} s")
             for key, value in result.values.items():
-                print(f"    {key} = {value:.6g}")
+                shown = int(value) if float(value).is_integer() else value
+                print(f"    {key} = {shown!r}")          # every digit: compare runs exactly
     return status
 
 

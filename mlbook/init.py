@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from . import config
+from . import config, execution
 
 __all__ = ["Initializer", "normal", "uniform", "xavier", "kaiming", "constant", "zeros", "ones"]
 
@@ -24,7 +24,7 @@ Initializer = Callable[[Sequence[int], int, int], np.ndarray]
 
 
 def _f32(a: np.ndarray) -> np.ndarray:
-    return np.asarray(a, dtype=config.DEFAULT_FLOAT)
+    return execution.perturb(np.asarray(a, dtype=config.DEFAULT_FLOAT))
 
 
 def normal(mean: float = 0.0, std: float = 0.01) -> Initializer:

@@ -13,6 +13,7 @@ import numpy as _np
 
 from . import backends as _backends
 from . import config as _config
+from . import execution as _execution
 from .backends import _common
 
 __all__ = ["seed", "normal", "uniform", "randint", "permutation", "shuffle"]
@@ -21,7 +22,8 @@ seed = _config.seed
 
 
 def _out(values: _np.ndarray, dtype: Any) -> Any:
-    return _backends.active.from_numpy(_np.asarray(values, dtype=_common.dtype_name(dtype)))
+    values = _execution.perturb(_np.asarray(values, dtype=_common.dtype_name(dtype)))
+    return _backends.active.from_numpy(values)
 
 
 def normal(mean: float = 0.0, std: float = 1.0, shape: int | Sequence[int] = (),

@@ -126,8 +126,10 @@ def test_header_has_badge_download_and_run_it_line_per_backend():
     merged, _ = merge.merge_section(runs, agreeing(*runs), "sec", "_notebooks/sec.ipynb")
     header = raw_cells(merged)[0]
     assert ":download:`Download the notebook (sec.ipynb) <_notebooks/sec.ipynb>`" in header
-    assert "Run it: ``MLBOOK_BACKEND=numpy jupyter lab sec.ipynb``" in header
-    assert "Run it: ``MLBOOK_BACKEND=tensorflow jupyter lab sec.ipynb``" in header
+    assert ("Run it: ``MLBOOK_THREADS=1 MLBOOK_BACKEND=numpy jupyter lab sec.ipynb``"
+            in header)
+    assert ("Run it: ``MLBOOK_THREADS=1 MLBOOK_BACKEND=tensorflow jupyter lab sec.ipynb``"
+            in header)
     assert ":bdg-ref-success:`2 backends agree on 1 number" in header
 
 
@@ -485,7 +487,7 @@ def test_tabs_switch_backends_in_sync_and_are_remembered(page, small_site):
     assert after != before and f"backend: {target}" in after
     p = page.open(CALCULUS)                                        # another page remembers
     assert set(checked_tabs(p)) == {target}
-    assert f"MLBOOK_BACKEND={target} jupyter lab calculus.ipynb" in \
+    assert f"MLBOOK_THREADS=1 MLBOOK_BACKEND={target} jupyter lab calculus.ipynb" in \
         p.locator(".mlbook-run-it .sd-tab-content:visible").inner_text()
     assert page.problems == []
 

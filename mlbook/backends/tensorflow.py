@@ -14,10 +14,19 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 import tensorflow as tf  # noqa: E402
 import tensorflow.experimental.numpy as tnp  # noqa: E402
 
+from .. import execution  # noqa: E402
 from . import _common  # noqa: E402
 from . import backend_of, foreign_error  # noqa: E402
 
 NAME = "tensorflow"
+
+if execution.threads():                 # MLBOOK_THREADS: the book's pinned, deterministic setting
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(execution.threads())
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError as err:                # TensorFlow ran an op already: its pools are fixed
+        execution.warn_unpinned(NAME, err)
+    tf.config.experimental.enable_op_determinism()
 _DTYPES = {name: tf.as_dtype(name) for name in _common.DTYPES}
 _NATIVE = (tf.Tensor, tf.Variable)
 

@@ -9,10 +9,19 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .. import execution
 from . import _common
 from . import backend_of, foreign_error
 
 NAME = "torch"
+
+if execution.threads():                 # MLBOOK_THREADS: the book's pinned, deterministic setting
+    torch.set_num_threads(execution.threads())
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError as err:                # only possible before the first parallel work: keep it
+        execution.warn_unpinned(NAME, err)
+    torch.use_deterministic_algorithms(True)
 _DTYPES = {name: getattr(torch, name) for name in _common.DTYPES}
 
 

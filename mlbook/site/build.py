@@ -20,7 +20,7 @@ import sys
 import time
 from typing import Callable, Sequence
 
-from .. import book, config
+from .. import book, config, execution
 from .cache import ExecutionCache
 from .execute import BuildError, default_jobs, execute_sections
 from .merge import merge_section
@@ -114,7 +114,7 @@ def _clean_notebook(path: pathlib.Path) -> str:
 
 def build(sections: Sequence[str | os.PathLike] | None = None,
           backends: Sequence[str] | None = None, *, root: str | os.PathLike = ".",
-          jobs: int | None = None, timeout: int = 600,
+          jobs: int | None = None, timeout: int = 600, threads: int = execution.BOOK_THREADS,
           build_dir: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None,
           log: Callable[[str], None] = print) -> BuildResult:
     """Build the website; returns where it is and what was executed.
@@ -122,6 +122,8 @@ def build(sections: Sequence[str | os.PathLike] | None = None,
     ``sections``: section files or chapter folders (default: the whole book, in order);
     ``backends``: default every installed one; ``root``: the checkout (``chapters/``, ``docs/``);
     ``jobs``: kernels at once (default: one per core); ``timeout``: seconds per cell;
+    ``threads``: compute threads per kernel (default the book's setting, one: see
+    :mod:`mlbook.execution`);
     ``build_dir`` (default ``docs/_build``) receives the staged sources (``site/``), Sphinx's
     ``doctrees/`` and the website (``html/``); ``cache_dir`` holds executed notebooks (default
     ``<build_dir>/cache``).  Raises :class:`BuildError` when a cell fails or Sphinx warns."""
@@ -155,10 +157,10 @@ def build(sections: Sequence[str | os.PathLike] | None = None,
                          "(apt-get install pandoc, brew install pandoc) or "
                          "pip install pypandoc-binary")
 
-    execution = execute_sections(chosen, names, cache, chapters_dir, jobs=jobs,
-                                 timeout=timeout, log=log)
-    execution.raise_failures()
-    runs, executed = execution.runs, execution.executed
+    done = execute_sections(chosen, names, cache, chapters_dir, jobs=jobs, timeout=timeout,
+                            log=log, threads=threads)
+    done.raise_failures()
+    runs, executed = done.runs, done.executed
 
     stage = _Stage(build_dir / "site")
     stage.copy_tree(docs_dir, skip=("_build", "Makefile"))
@@ -173,7 +175,7 @@ def build(sections: Sequence[str | os.PathLike] | None = None,
                                         {b: r.tolerances for b, r in section_runs.items()})
         merged, files = merge_section({b: r.notebook for b, r in section_runs.items()},
                                       comparisons[doc], path.stem,
-                                      f"_notebooks/{path.stem}.ipynb")
+                                      f"_notebooks/{path.stem}.ipynb", threads)
         folder = f"chapters/{path.parent.name}"
         stage.write(f"{doc}.ipynb", nbformat.writes(merged))
         for name, data in files.items():

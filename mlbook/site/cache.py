@@ -1,7 +1,7 @@
 """The execution cache of the website build: one executed notebook per (section, backend).
 
 An entry's key hashes what decides the section's output: the section's source text, the backend,
-and the installed versions (Python, the backend's framework, numpy, matplotlib, pandas,
+the execution setting (compute threads per kernel), and the installed versions (Python, the backend's framework, numpy, matplotlib, pandas,
 scikit-learn, and mlbook itself: its version and a hash of its source files, because a fix in a
 layer changes the numbers every section prints; the website package itself is left out).  A rebuild with nothing changed finds every
 entry; editing one section misses only its entries.
@@ -23,7 +23,7 @@ import platform
 import tempfile
 from typing import Any
 
-from .. import __version__, backends
+from .. import __version__, backends, execution
 
 __all__ = ["ExecutionCache", "CachedRun", "environment_versions"]
 
@@ -82,9 +82,10 @@ class ExecutionCache:
     def __init__(self, directory: str | os.PathLike) -> None:
         self.directory = pathlib.Path(directory)
 
-    def key(self, source: str, backend: str) -> str:
-        """The entry key for a section whose text is ``source``, run on ``backend``."""
-        blob = json.dumps({"source": source, "backend": backend,
+    def key(self, source: str, backend: str, threads: int = execution.BOOK_THREADS) -> str:
+        """The entry key for a section whose text is ``source``, run on ``backend`` with
+        ``threads`` compute threads per kernel."""
+        blob = json.dumps({"source": source, "backend": backend, "threads": threads,
                            "versions": environment_versions(backend)}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 

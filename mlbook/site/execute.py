@@ -2,7 +2,8 @@
 
 Each (section, backend) pair whose cache entry is missing runs in a fresh Jupyter kernel
 (:func:`mlbook.book.run_section`, with its per-cell timeout), up to ``jobs`` at a time, each
-kernel limited to its share of the cores.  A
+kernel in the book's execution setting (:mod:`mlbook.execution`: its thread pools pinned to
+one thread, deterministic kernels), so the numbers do not depend on ``jobs``.  A
 failing cell does not stop the others: every failure is collected, and the build then fails
 with each one's section, backend, cell number, code and traceback.  What succeeded is cached, so
 the next build re-executes only what failed or changed.  The book's tests run the sections
@@ -18,6 +19,7 @@ import pathlib
 import time
 from typing import Any, Callable, Sequence
 
+from .. import execution
 from ..book import SectionError
 from .cache import CachedRun, ExecutionCache
 
@@ -61,17 +63,18 @@ def _run(path: str, backend: str, timeout: int, threads: int,
 def execute_sections(sections: Sequence[pathlib.Path], backends: Sequence[str],
                      cache: ExecutionCache, chapters_dir: pathlib.Path, jobs: int | None = None,
                      timeout: int = 600, log: Callable[[str], None] = print,
-                     ) -> Execution:
+                     threads: int = execution.BOOK_THREADS) -> Execution:
     """Run every section on every backend, or take it from the cache.  A failure does not stop
     the others; it is recorded in the result (``Execution.raise_failures`` turns it into an
-    error)."""
+    error).  ``threads``: compute threads per kernel (part of the cache key: another count
+    gives other float32 roundings)."""
     runs: dict[tuple[str, str], CachedRun] = {}
     todo: list[tuple[pathlib.Path, str, str, str]] = []
     for path in sections:
         rel = path.resolve().relative_to(chapters_dir.resolve()).as_posix()
         source = path.read_text(encoding="utf-8")
         for backend in backends:
-            key = cache.key(source, backend)
+            key = cache.key(source, backend, threads)
             hit = cache.get(key)
             if hit is not None:
                 runs[rel, backend] = hit
@@ -84,7 +87,6 @@ def execute_sections(sections: Sequence[pathlib.Path], backends: Sequence[str],
     failures: dict[tuple[str, str], str] = {}
     start = time.perf_counter()
     jobs = jobs or default_jobs()
-    threads = max(1, (os.cpu_count() or 1) // jobs)         # the cores, shared by the kernels
     # threads suffice: each run's work happens in its kernel, a separate process
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
         futures = {pool.submit(_run, str(path), backend, timeout, threads): (rel, backend, key)

@@ -16,6 +16,7 @@ import textwrap
 from typing import Any, Mapping, Sequence
 
 from ..book import Comparison, strip_ansi
+from ..execution import BOOK_THREADS, THREADS_ENV
 
 __all__ = ["merge_section", "LABELS", "agreement_badge"]
 
@@ -125,10 +126,13 @@ def agreement_badge(comparisons: Mapping[str, Comparison]) -> str:
             f"number{'s' if count != 1 else ''} ({detail}) <agreement>`")
 
 
-def _header(badge: str, notebook_name: str, download_path: str, backends: Sequence[str]) -> str:
+def _header(badge: str, notebook_name: str, download_path: str, backends: Sequence[str],
+            threads: int) -> str:
+    # the run-it line reproduces the page's numbers: the book's execution setting, then the backend
     items = "\n".join(
         f"   .. tab-item:: {LABELS[b]}\n      :sync: {b}\n\n"
-        f"      Run it: ``MLBOOK_BACKEND={b} jupyter lab {notebook_name}``\n"
+        f"      Run it: ``{THREADS_ENV}={threads} MLBOOK_BACKEND={b} jupyter lab "
+        f"{notebook_name}``\n"
         for b in backends)
     return (f".. container:: mlbook-section-info\n\n   {badge}\n\n"
             f"   :download:`Download the notebook ({notebook_name}) <{download_path}>`\n\n"
@@ -136,12 +140,14 @@ def _header(badge: str, notebook_name: str, download_path: str, backends: Sequen
 
 
 def merge_section(runs: Mapping[str, Any], comparisons: Mapping[str, Comparison],
-                  stem: str, download_path: str) -> tuple[Any, dict[str, bytes]]:
+                  stem: str, download_path: str, threads: int = BOOK_THREADS,
+                  ) -> tuple[Any, dict[str, bytes]]:
     """One notebook for nbsphinx from ``runs`` (backend -> executed notebook, in tab order),
     and the figure files it refers to (relative path -> bytes).
 
     ``stem`` names the section (figures go to ``<stem>_files/``); ``download_path`` is the
-    relative path of the notebook readers download."""
+    relative path of the notebook readers download; ``threads``, the compute threads the runs
+    had, goes into the line that reproduces the page."""
     import nbformat
     backends = list(runs)
     notebooks = [runs[b] for b in backends]
@@ -151,7 +157,7 @@ def merge_section(runs: Mapping[str, Any], comparisons: Mapping[str, Comparison]
     files: dict[str, bytes] = {}
     cells = []
     header = nbformat.v4.new_raw_cell(
-        _header(agreement_badge(comparisons), f"{stem}.ipynb", download_path, backends),
+        _header(agreement_badge(comparisons), f"{stem}.ipynb", download_path, backends, threads),
         metadata={"raw_mimetype": "text/restructuredtext"})
     for i, cell in enumerate(base.cells):
         if cell.cell_type != "code":

@@ -1,0 +1,152 @@
+"""The book's execution setting: pinned thread pools and deterministic kernels.
+
+A float32 sum split over two threads rounds differently from the same sum on one thread, so a
+framework's results depend on how many threads its pools get.  ``mlbook run``, ``mlbook build``
+and the tests therefore execute every section with the same setting, :data:`BOOK_THREADS`
+compute threads per kernel, which gives the same bits on every run of a machine, however busy
+it is.  A reader reproduces a page's numbers with::
+
+    MLBOOK_THREADS=1 MLBOOK_BACKEND=torch jupyter lab chapters/ch07_modern_cnns/vgg.md
+
+``MLBOOK_THREADS=n`` (read when mlbook is imported) pins every pool a backend has:
+
+* OpenMP, MKL, OpenBLAS and numpy's BLAS (through ``threadpoolctl`` when numpy is loaded already);
+* PyTorch's intra-op pool (``torch.set_num_threads(n)``) and inter-op pool (1 thread), and
+  ``torch.use_deterministic_algorithms(True)``;
+* TensorFlow's intra-op pool (n) and inter-op pool (1), and
+  ``tf.config.experimental.enable_op_determinism()``;
+* MXNet's CPU worker threads and its OpenMP threads (``MXNET_CPU_WORKER_NTHREADS``,
+  ``MXNET_OMP_MAX_THREADS``), and ``MXNET_ENFORCE_DETERMINISM``;
+* XLA's CPU threads (``XLA_FLAGS``), for JAX.
+
+Variables that only take effect when a framework starts are set in the environment of a
+kernel before it starts (:func:`environment`); when ``MLBOOK_THREADS`` is set in a running
+Python, mlbook sets them itself before it imports a framework (:func:`apply`).
+
+Pinning makes runs repeatable; it cannot make two CPUs with different vector units round alike.
+What keeps the backends (and machines) in agreement is that every section trains where a
+perturbation of one float32 ulp moves its numbers by less than its stated tolerance
+(``benchmarks/stability.py`` measures that, :data:`PERTURB_ENV` is its knob).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+__all__ = ["BOOK_THREADS", "THREADS_ENV", "PERTURB_ENV", "threads", "environment", "apply",
+           "perturb", "warn_unpinned"]
+
+#: Compute threads per kernel when the book is executed (``mlbook run``, ``mlbook build``, the
+#: tests): one, so two kernels share two cores without oversubscription and every pool's
+#: reductions are the same on every machine.
+BOOK_THREADS = 1
+
+#: Environment variable that pins every backend's thread pools (a positive integer).
+THREADS_ENV = "MLBOOK_THREADS"
+
+#: Environment variable that nudges every initial weight and random float drawn by mlbook by
+#: this many float32 ulps (towards +inf): the probe with which ``benchmarks/stability.py``
+#: measures how chaotic a section is.  Never set it for the book itself.
+PERTURB_ENV = "MLBOOK_PERTURB_ULPS"
+
+#: Variables read by a framework when it starts, each set to the thread count.
+_THREAD_COUNT_VARIABLES = (
+    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "MXNET_CPU_WORKER_NTHREADS",
+    "MXNET_OMP_MAX_THREADS")
+
+#: XLA's thread flags (replaced in ``XLA_FLAGS``; its other flags are kept).
+_XLA_THREAD_FLAGS = ("xla_cpu_multi_thread_eigen", "intra_op_parallelism_threads")
+
+
+def _positive_int(variable: str) -> int | None:
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ValueError(f"{variable}={value!r}: expected a positive whole number of threads, "
+                         f"e.g. {variable}={BOOK_THREADS} (the book's setting), or unset it")
+    return number
+
+
+def threads() -> int | None:
+    """The thread count ``MLBOOK_THREADS`` pins the pools to, or None when it is unset (each
+    framework then uses its own defaults, usually one thread per core).
+
+    Raises ``ValueError`` when the variable is not a positive integer."""
+    return _positive_int(THREADS_ENV)
+
+
+def environment(n: int = BOOK_THREADS, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment variables that pin a new process's pools to ``n`` threads and switch on
+    deterministic kernels (merge them into the environment of a kernel before it starts).
+
+    ``XLA_FLAGS`` keeps the flags ``base`` (default: this process's environment) has, with the
+    thread flags added."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"threads must be a positive integer, got {n!r}")
+    env = {variable: str(n) for variable in _THREAD_COUNT_VARIABLES}
+    env.update({
+        THREADS_ENV: str(n),
+        "TF_NUM_INTEROP_THREADS": "1",
+        "TF_DETERMINISTIC_OPS": "1",
+        "MXNET_ENFORCE_DETERMINISM": "1",
+        "CUBLAS_WORKSPACE_CONFIG": ":4096:8",          # deterministic cuBLAS, where a GPU is used
+    })
+    base = os.environ if base is None else base
+    kept = [flag for flag in base.get("XLA_FLAGS", "").split()
+            if not flag.lstrip("-").startswith(_XLA_THREAD_FLAGS)]
+    env["XLA_FLAGS"] = " ".join(kept + [
+        f"--xla_cpu_multi_thread_eigen={'true' if n > 1 else 'false'}",
+        f"intra_op_parallelism_threads={n}"])
+    return env
+
+
+def apply() -> int | None:
+    """Pin this process's pools when ``MLBOOK_THREADS`` is set (called by ``import mlbook``).
+
+    Start-up variables are set for frameworks not imported yet, and BLAS/OpenMP libraries that
+    are loaded already (numpy's) are limited through ``threadpoolctl``; each backend module
+    applies its framework's own switches when it is imported (:func:`threads`)."""
+    n = threads()
+    if n is None:
+        return None
+    os.environ.update(environment(n))
+    try:
+        import threadpoolctl
+    except ImportError:                  # scikit-learn brings it; without it only new pools obey
+        return n
+    threadpoolctl.threadpool_limits(n)
+    return n
+
+
+def warn_unpinned(backend: str, error: Exception) -> None:
+    """Warn that ``backend``'s pools could not be pinned (its framework was started before
+    mlbook loaded it), so its numbers may differ from the book's."""
+    import warnings
+    warnings.warn(f"{THREADS_ENV} is set but the {backend} thread pools were started before "
+                  f"mlbook loaded its {backend} backend ({error}); its numbers may differ from "
+                  f"the book's: import mlbook and pick the backend before using the framework",
+                  RuntimeWarning, stacklevel=3)
+
+
+def perturb(values: Any) -> Any:
+    """``values`` (a float numpy array) moved by ``MLBOOK_PERTURB_ULPS`` ulps of its dtype
+    towards +inf; unchanged when the variable is unset or 0."""
+    import numpy as np
+    ulps = os.environ.get(PERTURB_ENV, "").strip()
+    if not ulps or ulps == "0" or not np.issubdtype(np.asarray(values).dtype, np.floating):
+        return values
+    try:
+        count = int(ulps)
+    except ValueError:
+        raise ValueError(f"{PERTURB_ENV}={ulps!r}: expected a whole number of ulps") from None
+    values = np.array(values)
+    for _ in range(abs(count)):
+        values = np.nextafter(values, np.inf if count > 0 else -np.inf).astype(values.dtype)
+    return values

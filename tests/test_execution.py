@@ -1,0 +1,179 @@
+"""The book's execution setting (``mlbook.execution``): pinned thread pools, deterministic
+kernels, the same numbers from ``mlbook run``, ``mlbook build`` and the tests, whatever the
+thread count."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mlbook import book, execution
+
+ROOT = book.default_chapters_dir().parent
+
+#: The training section the thread-count test runs (small: a LeNet on the digits, 10 epochs of
+#: 23 minibatches; its numbers come out of reductions that two threads split differently).
+TRAINING_SECTION = ROOT / "chapters" / "ch06_convolutional_neural_networks" / "lenet.md"
+
+
+def test_environment_pins_every_pool():
+    env = execution.environment(1, base={})
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                     "TF_NUM_INTRAOP_THREADS", "MXNET_CPU_WORKER_NTHREADS",
+                     "MXNET_OMP_MAX_THREADS", execution.THREADS_ENV):
+        assert env[variable] == "1"
+    assert env["TF_NUM_INTEROP_THREADS"] == "1"
+    assert env["TF_DETERMINISTIC_OPS"] == "1" and env["MXNET_ENFORCE_DETERMINISM"] == "1"
+    assert env["XLA_FLAGS"] == ("--xla_cpu_multi_thread_eigen=false "
+                                "intra_op_parallelism_threads=1")
+    two = execution.environment(2, base={"XLA_FLAGS": "--xla_dump_to=/tmp/x "
+                                                      "--xla_cpu_multi_thread_eigen=false"})
+    assert two["OMP_NUM_THREADS"] == "2" and two["TF_NUM_INTEROP_THREADS"] == "1"
+    assert two["XLA_FLAGS"] == ("--xla_dump_to=/tmp/x --xla_cpu_multi_thread_eigen=true "
+                                "intra_op_parallelism_threads=2")      # the user's flag is kept
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
+def test_environment_rejects_a_bad_thread_count(bad):
+    with pytest.raises(ValueError, match="positive integer"):
+        execution.environment(bad)
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-3", "1.5"])
+def test_a_bad_mlbook_threads_is_a_clear_error(monkeypatch, value):
+    monkeypatch.setenv(execution.THREADS_ENV, value)
+    with pytest.raises(ValueError) as err:
+        execution.threads()
+    assert execution.THREADS_ENV in str(err.value) and "positive whole number" in str(err.value)
+    assert f"{execution.THREADS_ENV}=1" in str(err.value)         # the fix
+    monkeypatch.setenv(execution.THREADS_ENV, " 3 ")
+    assert execution.threads() == 3
+    monkeypatch.delenv(execution.THREADS_ENV)
+    assert execution.threads() is None
+
+
+def test_perturb_moves_each_value_by_one_ulp(monkeypatch):
+    x = np.array([0.5, -0.25, 3.0, 0.0], dtype=np.float32)
+    assert execution.perturb(x) is x                               # unset: untouched
+    monkeypatch.setenv(execution.PERTURB_ENV, "1")
+    y = execution.perturb(x)
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y, np.nextafter(x, np.float32(np.inf)))
+    monkeypatch.setenv(execution.PERTURB_ENV, "-2")
+    z = execution.perturb(x)
+    np.testing.assert_array_equal(z, np.nextafter(np.nextafter(x, -np.inf), -np.inf)
+                                  .astype(np.float32))
+    np.testing.assert_array_equal(execution.perturb(np.arange(3)), np.arange(3))   # ints: kept
+    monkeypatch.setenv(execution.PERTURB_ENV, "one")
+    with pytest.raises(ValueError, match=execution.PERTURB_ENV):
+        execution.perturb(x)
+
+
+def test_perturbed_weights_on_every_backend(backend, monkeypatch):
+    import mlbook as mb
+    from mlbook import nn
+    mb.seed(3)
+    plain = mb.to_numpy(nn.Linear(4, 3).weight)
+    monkeypatch.setenv(execution.PERTURB_ENV, "1")
+    mb.seed(3)
+    nudged = mb.to_numpy(nn.Linear(4, 3).weight)
+    mb.seed(3)
+    drawn = mb.to_numpy(mb.normal(0, 1, (5,)))
+    monkeypatch.delenv(execution.PERTURB_ENV)
+    mb.seed(3)
+    np.testing.assert_array_equal(nudged, np.nextafter(plain, np.float32(np.inf)))
+    np.testing.assert_array_equal(
+        drawn, np.nextafter(mb.to_numpy(mb.normal(0, 1, (5,))), np.float32(np.inf)))
+
+
+_PROBE = {
+    "numpy": "import threadpoolctl; "
+             "print(json.dumps(sorted({p['num_threads'] for p in threadpoolctl.threadpool_info()})))",
+    "torch": "import torch; print(json.dumps([torch.get_num_threads(), "
+             "torch.get_num_interop_threads(), torch.are_deterministic_algorithms_enabled()]))",
+    "tensorflow": "import tensorflow as tf; print(json.dumps(["
+                  "tf.config.threading.get_intra_op_parallelism_threads(), "
+                  "tf.config.threading.get_inter_op_parallelism_threads(), "
+                  "os.environ['TF_DETERMINISTIC_OPS']]))",
+    "mxnet": "print(json.dumps([os.environ[v] for v in ('MXNET_CPU_WORKER_NTHREADS', "
+             "'MXNET_OMP_MAX_THREADS', 'OMP_NUM_THREADS', 'MXNET_ENFORCE_DETERMINISM')]))",
+}
+_EXPECTED = {"numpy": [2], "torch": [2, 1, True], "tensorflow": [2, 1, "1"],
+             "mxnet": ["2", "2", "2", "1"]}
+
+
+def test_mlbook_threads_pins_the_backend_in_a_plain_python(backend):
+    """``MLBOOK_THREADS=2 python ...`` (no kernel, nothing set but that variable): importing
+    mlbook and loading the backend pins the framework's pools."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in execution.environment(1) or k == "PATH"}
+    env.update({execution.THREADS_ENV: "2", "MLBOOK_BACKEND": backend})
+    code = ("import json, os; import mlbook as mb; mb.sum(mb.ones((2, 2))); " + _PROBE[backend])
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == _EXPECTED[backend]
+
+
+def test_a_bad_mlbook_threads_fails_at_import():
+    env = dict(os.environ, **{execution.THREADS_ENV: "lots"})
+    done = subprocess.run([sys.executable, "-c", "import mlbook"], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert done.returncode != 0 and "MLBOOK_THREADS='lots'" in done.stderr
+
+
+def test_kernels_ignore_the_callers_thread_settings(monkeypatch, tmp_path):
+    """The caller's OMP_NUM_THREADS or a stray perturbation do not reach the book's kernels."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    monkeypatch.setenv(execution.PERTURB_ENV, "5")
+    section = tmp_path / "probe.md"
+    section.write_text(
+        (ROOT / "chapters" / "ch01_introduction" / "introduction.md").read_text()
+        .split("```{code-cell}")[0]
+        + "```{code-cell} ipython3\nimport os\nfrom mlbook import book\n"
+          "book.report('omp', int(os.environ['OMP_NUM_THREADS']))\n"
+          "book.report('threads', int(os.environ['MLBOOK_THREADS']))\n"
+          "book.report('perturbed', int('MLBOOK_PERTURB_ULPS' in os.environ))\n```\n")
+    values = book.run_section(section, "numpy").values
+    assert values == {"omp": 1, "threads": execution.BOOK_THREADS, "perturbed": 0}
+    assert book.run_section(section, "numpy", threads=2).values["omp"] == 2
+
+
+@pytest.mark.book_sections(TRAINING_SECTION)
+def test_training_numbers_do_not_depend_on_the_thread_count(backend, book_runs):
+    """The same training section with one compute thread and with two: every number within the
+    tolerance the section states; and the run in the book's setting (what ``mlbook run``
+    executes) gives bit for bit the numbers of the book's executor (what ``mlbook build`` and
+    the other tests use), executed earlier in another kernel."""
+    rel = TRAINING_SECTION.relative_to(ROOT / "chapters").as_posix()
+    assert (rel, backend) not in book_runs.failures, book_runs.failures.get((rel, backend))
+    built = book_runs.runs[rel, backend]
+    one = book.run_section(TRAINING_SECTION, backend, threads=1)
+    two = book.run_section(TRAINING_SECTION, backend, threads=2)
+    assert one.values == built.values                     # identical, not merely close
+    comparison = book.compare({"1 thread": one.values, "2 threads": two.values},
+                              {"1 thread": one.tolerances})["2 threads"]
+    assert comparison.count == len(one.values) >= 4
+    assert comparison.agrees, comparison.problems
+
+
+@pytest.mark.book_sections(TRAINING_SECTION)
+def test_cli_run_prints_the_numbers_of_the_build(book_runs, tmp_path):
+    """``mlbook run`` prints every digit of the numbers the build publishes."""
+    rel = TRAINING_SECTION.relative_to(ROOT / "chapters").as_posix()
+    built = book_runs.runs[rel, "numpy"].values
+    done = subprocess.run([sys.executable, "-m", "mlbook", "run", str(TRAINING_SECTION),
+                           "--backend", "numpy"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "[numpy, 1 thread]" in done.stdout
+    printed = {line.split(" = ")[0].strip(): float(line.split(" = ")[1])
+               for line in done.stdout.splitlines() if " = " in line}
+    assert printed == built
+    bad = subprocess.run([sys.executable, "-m", "mlbook", "run", str(TRAINING_SECTION),
+                          "--threads", "0"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "positive whole number of threads" in bad.stderr
