@@ -4,12 +4,12 @@ and report how far each number it reports moves, against the tolerance the secti
     python benchmarks/stability.py [--backend numpy,torch] [--chapters ch07,ch09] [-j 2]
                                    [--json results.json]
 
-Every (section, backend) runs three times, each in a fresh kernel:
+Every (section, backend) runs four times, each in a fresh kernel:
 
 * ``book``: the book's setting (one compute thread, :mod:`mlbook.execution`);
 * ``2 threads``: every pool pinned to two threads, so float32 reductions split differently;
-* ``+1 ulp``: the book's setting with every initial weight and random float moved by one
-  float32 ulp (``MLBOOK_PERTURB_ULPS=1``).
+* ``+1 ulp`` and ``-1 ulp``: the book's setting with every initial weight and random float
+  moved by one float32 ulp up or down (``MLBOOK_PERTURB_ULPS=1``, ``-1``).
 
 A number is *stable* when neither variant moves it by more than its agreement tolerance
 (``|a - b| <= tol * max(1, |b|)``, the rule of :func:`mlbook.book.compare`): rounding
@@ -33,6 +33,7 @@ VARIANTS = {
     "book": (execution.BOOK_THREADS, {}),
     "2 threads": (2, {}),
     "+1 ulp": (execution.BOOK_THREADS, {execution.PERTURB_ENV: "1"}),
+    "-1 ulp": (execution.BOOK_THREADS, {execution.PERTURB_ENV: "-1"}),
 }
 
 
@@ -48,6 +49,18 @@ def movement(values: dict[str, float], base: dict[str, float],
     return out
 
 
+def _edited(section, edits):
+    """A copy of ``section`` beside it (relative paths keep working) with ``edits`` applied."""
+    text = section.read_text(encoding="utf-8")
+    for old, new in edits:
+        if old not in text:
+            raise SystemExit(f"--edit: {old!r} does not occur in {section}")
+        text = text.replace(old, new)
+    copy = section.with_name(f".edited-{section.name}")
+    copy.write_text(text, encoding="utf-8")
+    return copy
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", default=",".join(config.BACKENDS))
@@ -56,6 +69,9 @@ def main(argv=None) -> int:
     parser.add_argument("-j", "--jobs", type=int, default=2, help="kernels at once")
     parser.add_argument("--variants", default=",".join(list(VARIANTS)[1:]),
                         help="perturbations to compare with the book's setting (default: all)")
+    parser.add_argument("--edit", action="append", default=[], metavar="OLD=>NEW",
+                        help="try a change before making it: run the sections with the text OLD "
+                             "replaced by NEW (repeatable; each OLD must occur)")
     parser.add_argument("--json", default=None, help="also write every value to this file")
     args = parser.parse_args(argv)
     names = [config.canonical_name(n) for n in args.backend.split(",") if n.strip()]
@@ -69,6 +85,11 @@ def main(argv=None) -> int:
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
         parser.error(f"unknown variant(s) {unknown}; choose from {list(VARIANTS)[1:]}")
+    edits = [tuple(e.split("=>", 1)) for e in args.edit]
+    if any(len(e) != 2 for e in edits):
+        parser.error("--edit takes OLD=>NEW")
+    if edits:
+        sections = [_edited(s, edits) for s in sections]
     jobs = [(s, b, v) for s in sections for b in names for v in variants]
 
     def run(job):
@@ -114,6 +135,8 @@ def main(argv=None) -> int:
     for ratio, stem, backend, variant, name, value, diff, tol in rows:
         print(f"| {stem} | {backend} | {variant} | {name} | {value:.6g} | {diff:.2g} | {tol:g} "
               f"| {ratio:.2f} |")
+    for section in sections if edits else []:
+        section.unlink()
     if args.json:
         with open(args.json, "w") as f:
             json.dump([{"section": s, "backend": b, "variant": v, "values": vals,

@@ -4,6 +4,7 @@ thread count."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -153,8 +154,9 @@ def test_training_numbers_do_not_depend_on_the_thread_count(backend, book_runs):
     rel = TRAINING_SECTION.relative_to(ROOT / "chapters").as_posix()
     assert (rel, backend) not in book_runs.failures, book_runs.failures.get((rel, backend))
     built = book_runs.runs[rel, backend]
-    one = book.run_section(TRAINING_SECTION, backend, threads=1)
-    two = book.run_section(TRAINING_SECTION, backend, threads=2)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:       # two kernels side by side
+        one, two = pool.map(lambda n: book.run_section(TRAINING_SECTION, backend, threads=n),
+                            (1, 2))
     assert one.values == built.values                     # identical, not merely close
     comparison = book.compare({"1 thread": one.values, "2 threads": two.values},
                               {"1 thread": one.tolerances})["2 threads"]

@@ -225,13 +225,15 @@ def test_sections_outside_the_toctree_or_missing_are_errors(tmp_path):
 
 # ---- the execution cache -----------------------------------------------------------------------
 
-def test_cache_key_depends_on_source_backend_and_installed_versions(tmp_path, monkeypatch):
+def test_cache_key_depends_on_source_backend_threads_and_installed_versions(tmp_path, monkeypatch):
     from mlbook.site import cache as cache_module
     cache = ExecutionCache(tmp_path)
     key = cache.key("# A section", "torch")
     assert key == cache.key("# A section", "torch")
     assert key != cache.key("# A section!", "torch")
     assert key != cache.key("# A section", "numpy")
+    assert key == cache.key("# A section", "torch", threads=1)     # the book's setting
+    assert key != cache.key("# A section", "torch", threads=2)     # other roundings
     versions = cache_module.environment_versions("torch")
     assert versions["torch"] and versions["numpy"] and versions["mlbook"].startswith("0.1.0+")
     monkeypatch.setattr(cache_module, "environment_versions",
