@@ -38,16 +38,17 @@ __all__ = ["BOOK_THREADS", "THREADS_ENV", "PERTURB_ENV", "threads", "environment
            "perturb", "warn_unpinned"]
 
 #: Compute threads per kernel when the book is executed (``mlbook run``, ``mlbook build``, the
-#: tests): one, so two kernels share two cores without oversubscription and every pool's
-#: reductions are the same on every machine.
+#: tests): one, so the numbers do not depend on how many cores a machine has or how many
+#: kernels share them.
 BOOK_THREADS = 1
 
 #: Environment variable that pins every backend's thread pools (a positive integer).
 THREADS_ENV = "MLBOOK_THREADS"
 
 #: Environment variable that nudges every initial weight and random float drawn by mlbook by
-#: this many float32 ulps (towards +inf): the probe with which ``benchmarks/stability.py``
-#: measures how chaotic a section is.  Never set it for the book itself.
+#: this many ulps of its dtype (up; a negative count moves down): the probe with which
+#: ``benchmarks/stability.py`` measures how chaotic a section is.  The book's kernels never
+#: get it (:func:`mlbook.book.run_section` removes it).
 PERTURB_ENV = "MLBOOK_PERTURB_ULPS"
 
 #: Variables read by a framework when it starts, each set to the thread count.
@@ -136,8 +137,9 @@ def warn_unpinned(backend: str, error: Exception) -> None:
 
 
 def perturb(values: Any) -> Any:
-    """``values`` (a float numpy array) moved by ``MLBOOK_PERTURB_ULPS`` ulps of its dtype
-    towards +inf; unchanged when the variable is unset or 0."""
+    """``values`` (a float numpy array) moved by ``MLBOOK_PERTURB_ULPS`` ulps of its dtype (up,
+    or down for a negative count); unchanged when the variable is unset or 0, and for integer
+    arrays."""
     import numpy as np
     ulps = os.environ.get(PERTURB_ENV, "").strip()
     if not ulps or ulps == "0" or not np.issubdtype(np.asarray(values).dtype, np.floating):

@@ -24,7 +24,7 @@ if execution.threads():                 # MLBOOK_THREADS: the book's pinned, det
     try:
         tf.config.threading.set_intra_op_parallelism_threads(execution.threads())
         tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError as err:                # TensorFlow ran an op already: its pools are fixed
+    except RuntimeError as err:         # TensorFlow ran an op already: its pools are fixed
         execution.warn_unpinned(NAME, err)
     tf.config.experimental.enable_op_determinism()
 _DTYPES = {name: tf.as_dtype(name) for name in _common.DTYPES}

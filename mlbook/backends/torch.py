@@ -19,7 +19,7 @@ if execution.threads():                 # MLBOOK_THREADS: the book's pinned, det
     torch.set_num_threads(execution.threads())
     try:
         torch.set_num_interop_threads(1)
-    except RuntimeError as err:                # only possible before the first parallel work: keep it
+    except RuntimeError as err:         # torch allows it only before its first parallel work
         execution.warn_unpinned(NAME, err)
     torch.use_deterministic_algorithms(True)
 _DTYPES = {name: getattr(torch, name) for name in _common.DTYPES}
