@@ -66,12 +66,9 @@ THREADS_HELP = (f"compute threads per kernel (default {execution.BOOK_THREADS}, 
 
 def _threads(text: str) -> int:
     try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of threads")
-    return value
+        return execution.parse_threads(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -35,7 +35,7 @@ import os
 from typing import Any, Mapping
 
 __all__ = ["BOOK_THREADS", "THREADS_ENV", "PERTURB_ENV", "threads", "environment", "apply",
-           "perturb", "warn_unpinned"]
+           "perturb", "warn_unpinned", "parse_threads"]
 
 #: Compute threads per kernel when the book is executed (``mlbook run``, ``mlbook build``, the
 #: tests): one, so the numbers do not depend on how many cores a machine has or how many
@@ -61,17 +61,15 @@ _THREAD_COUNT_VARIABLES = (
 _XLA_THREAD_FLAGS = ("xla_cpu_multi_thread_eigen", "intra_op_parallelism_threads")
 
 
-def _positive_int(variable: str) -> int | None:
-    value = os.environ.get(variable, "").strip()
-    if not value:
-        return None
+def parse_threads(text: str) -> int:
+    """``text`` as a thread count; ``ValueError`` unless it is a positive whole number (the one
+    check behind ``MLBOOK_THREADS`` and the command line's ``--threads``)."""
     try:
-        number = int(value)
+        number = int(text)
     except ValueError:
         number = 0
     if number < 1:
-        raise ValueError(f"{variable}={value!r}: expected a positive whole number of threads, "
-                         f"e.g. {variable}={BOOK_THREADS} (the book's setting), or unset it")
+        raise ValueError(f"{text!r} is not a positive whole number of threads")
     return number
 
 
@@ -80,7 +78,15 @@ def threads() -> int | None:
     framework then uses its own defaults, usually one thread per core).
 
     Raises ``ValueError`` when the variable is not a positive integer."""
-    return _positive_int(THREADS_ENV)
+    value = os.environ.get(THREADS_ENV, "").strip()
+    if not value:
+        return None
+    try:
+        return parse_threads(value)
+    except ValueError:
+        raise ValueError(f"{THREADS_ENV}={value!r}: expected a positive whole number of "
+                         f"threads, e.g. {THREADS_ENV}={BOOK_THREADS} (the book's setting), or "
+                         f"unset it") from None
 
 
 def environment(n: int = BOOK_THREADS, base: Mapping[str, str] | None = None) -> dict[str, str]:

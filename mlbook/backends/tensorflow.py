@@ -20,9 +20,10 @@ from . import backend_of, foreign_error  # noqa: E402
 
 NAME = "tensorflow"
 
-if execution.threads():                 # MLBOOK_THREADS: the book's pinned, deterministic setting
+_threads = execution.threads()
+if _threads:                            # MLBOOK_THREADS: the book's pinned, deterministic setting
     try:
-        tf.config.threading.set_intra_op_parallelism_threads(execution.threads())
+        tf.config.threading.set_intra_op_parallelism_threads(_threads)
         tf.config.threading.set_inter_op_parallelism_threads(1)
     except RuntimeError as err:         # TensorFlow ran an op already: its pools are fixed
         execution.warn_unpinned(NAME, err)

@@ -15,8 +15,9 @@ from . import backend_of, foreign_error
 
 NAME = "torch"
 
-if execution.threads():                 # MLBOOK_THREADS: the book's pinned, deterministic setting
-    torch.set_num_threads(execution.threads())
+_threads = execution.threads()
+if _threads:                            # MLBOOK_THREADS: the book's pinned, deterministic setting
+    torch.set_num_threads(_threads)
     try:
         torch.set_num_interop_threads(1)
     except RuntimeError as err:         # torch allows it only before its first parallel work
