@@ -4,7 +4,7 @@
 * The ``backend`` fixture is parametrised over every selected backend: a test that takes it runs
   once per backend, with that backend active and the random seed reset.  A backend whose
   framework is not installed is reported as *skipped* with the reason, except in CI (``CI`` set),
-  where all four must run and a missing one fails the test.
+  where all of them must run and a missing one fails the test.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ import pytest
 
 import mlbook
 from mlbook import backends, config
+from mlbook.records import BY_NAME
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--backend", action="store", default=None,
-                     help="comma-separated backends to test (numpy, mxnet, torch, tensorflow; "
-                          "aliases allowed); default: all four")
+                     help=f"comma-separated backends to test ({', '.join(config.BACKENDS)}; "
+                          "aliases allowed); default: all of them")
 
 
 def selected_backends(pytest_config: pytest.Config) -> list[str]:
@@ -42,10 +43,9 @@ def require_backend(name: str) -> None:
     """Skip (locally) or fail (in CI) when backend ``name`` cannot be used."""
     if backends.is_installed(name):
         return
-    extra = backends.FRAMEWORKS[name][2] or "numpy"
-    reason = f"backend {name!r} is not installed (pip install \"mlbook[{extra}]\")"
+    reason = f"backend {name!r} is not installed ({BY_NAME[name].install_hint})"
     if in_ci():
-        pytest.fail(f"{reason}; CI must run all four backends")
+        pytest.fail(f"{reason}; CI must run all {len(config.BACKENDS)} backends")
     pytest.skip(reason)
 
 

@@ -17,6 +17,7 @@ import sys
 from typing import Sequence
 
 from . import __version__, backends, config, execution
+from .records import RECORDS
 
 
 def _version(dist_names: Sequence[str]) -> str | None:
@@ -37,14 +38,12 @@ def info(check_imports: bool = True) -> str:
              f"selected backend: {selected} ({source})",
              "",
              f"{'backend':<12}{'framework':<28}{'imports':<10}"]
-    for name in config.BACKENDS:
-        dist = backends.DISTRIBUTIONS[name]
-        version = _version(dist)
-        framework = f"{dist[0] if name != 'tensorflow' else 'tensorflow'} {version}" \
-            if version else "not installed"
+    for record in RECORDS:
+        name = record.name
+        version = _version(record.distributions)
+        framework = f"{record.import_name} {version}" if version else "not installed"
         if not version:
-            extra = backends.FRAMEWORKS[name][2]
-            status = f'no: pip install "mlbook[{extra}]"' if extra else "no"
+            status = f"no: {record.install_hint}"
         elif not check_imports:
             status = "not checked"
         else:

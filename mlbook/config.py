@@ -2,9 +2,9 @@
 
 The backend is chosen once, from the environment variable ``MLBOOK_BACKEND`` (read when mlbook
 is imported), and can be changed later with :func:`set_backend`.  Names are case-insensitive and
-a few aliases are accepted::
+a few aliases are accepted (all listed in :mod:`mlbook.records`)::
 
-    numpy (np)   mxnet (mx)   torch (pytorch)   tensorflow (tf)
+    numpy (np)   mxnet (mx)   torch (pytorch)   tensorflow (tf)   jax
 
 The framework itself is imported lazily, the first time a tensor function needs it, so that
 ``import mlbook`` with the numpy backend never imports torch, TensorFlow or MXNet.
@@ -18,16 +18,13 @@ from typing import Iterator
 
 import numpy as _np
 
+from .records import RECORDS
+
 #: The canonical backend names, in the order the book shows them.
-BACKENDS: tuple[str, ...] = ("numpy", "mxnet", "torch", "tensorflow")
+BACKENDS: tuple[str, ...] = tuple(r.name for r in RECORDS)
 
 #: Accepted spellings, lower case, mapped to canonical names.
-ALIASES: dict[str, str] = {
-    "numpy": "numpy", "np": "numpy",
-    "mxnet": "mxnet", "mx": "mxnet",
-    "torch": "torch", "pytorch": "torch",
-    "tensorflow": "tensorflow", "tf": "tensorflow",
-}
+ALIASES: dict[str, str] = {alias: r.name for r in RECORDS for alias in (r.name, *r.aliases)}
 
 #: Environment variable that selects the backend.
 ENV_VAR = "MLBOOK_BACKEND"

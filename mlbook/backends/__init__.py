@@ -1,7 +1,8 @@
 """Backend registry and lazy loading.
 
 Each backend is one module in this package (``numpy.py``, ``mxnet.py``, ``torch.py``,
-``tensorflow.py``) defining the same names, listed in :data:`INTERFACE`.  Only these modules
+``tensorflow.py``, ``jax.py``) defining the same names, listed in :data:`INTERFACE`; what mlbook
+knows about it without importing it is its record in :mod:`mlbook.records`.  Only these modules
 import a framework.  ``active`` is the module of the current backend; it starts as a proxy that
 imports the backend on first use, so ``import mlbook`` stays cheap and imports one framework.
 """
@@ -15,22 +16,15 @@ from typing import Any
 
 from .. import config
 
-#: Framework each backend needs, as (import name, pip distribution, mlbook extra).
+from ..records import BY_NAME, RECORDS
+
+#: Framework each backend needs, as (import name, preferred pip distribution, mlbook extra).
 FRAMEWORKS: dict[str, tuple[str, str, str]] = {
-    "numpy": ("autograd", "autograd", ""),
-    "mxnet": ("mxnet", "mxnet", "mxnet"),
-    "torch": ("torch", "torch", "torch"),
-    "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow"),
-}
+    r.name: (r.import_name, r.distributions[0], r.extra) for r in RECORDS}
 
 #: pip distributions that can provide each backend's framework (the versions `mlbook info`
 #: prints and the website's execution cache is keyed on).
-DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
-    "numpy": ("autograd",),
-    "mxnet": ("mxnet", "mxnet-cu112", "mxnet-mkl"),
-    "torch": ("torch",),
-    "tensorflow": ("tensorflow-cpu", "tensorflow", "tensorflow-intel"),
-}
+DISTRIBUTIONS: dict[str, tuple[str, ...]] = {r.name: r.distributions for r in RECORDS}
 
 #: Names every backend module defines (checked by the tests).
 INTERFACE: tuple[str, ...] = (
@@ -88,12 +82,11 @@ def load(name: str) -> ModuleType:
     name = config.canonical_name(name)
     if name in _loaded:
         return _loaded[name]
-    module_name, dist, extra = FRAMEWORKS[name]
-    if importlib.util.find_spec(module_name) is None:
-        hint = (f'pip install "mlbook[{extra}]"' if extra
-                else "pip install mlbook (it depends on autograd)")
-        raise ImportError(f"mlbook backend {name!r} needs the {dist!r} package, which is not "
-                          f"installed; install it with: {hint}")
+    record = BY_NAME[name]
+    if importlib.util.find_spec(record.import_name) is None:
+        raise ImportError(f"mlbook backend {name!r} needs the {record.distributions[0]!r} "
+                          f"package, which is not installed; install it with: "
+                          f"{record.install_hint}")
     module = importlib.import_module(f"mlbook.backends.{name}")
     _loaded[name] = module
     return module
@@ -139,9 +132,11 @@ def name() -> str:
 
 def backend_of(x: Any) -> str | None:
     """Which backend a tensor object belongs to, judged by its type's module (no import)."""
-    top = type(x).__module__.split(".", 1)[0]
-    return {"numpy": "numpy", "autograd": "numpy", "torch": "torch", "mxnet": "mxnet",
-            "tensorflow": "tensorflow", "keras": "tensorflow"}.get(top)
+    module = type(x).__module__ + "."
+    for record in RECORDS:
+        if any(module.startswith(m + ".") for m in record.tensor_modules):
+            return record.name
+    return None
 
 
 def foreign_error(x: Any, backend_name: str) -> TypeError:

@@ -148,7 +148,7 @@ def build(sections: Sequence[str | os.PathLike] | None = None,
         names = [b for b in config.BACKENDS if registry.is_installed(b)]
     missing = [b for b in names if not registry.is_installed(b)]
     if missing:
-        extras = ",".join(registry.FRAMEWORKS[b][2] for b in missing)
+        extras = ",".join(registry.FRAMEWORKS[b][2] or "numpy" for b in missing)
         raise BuildError(f"backend(s) {', '.join(missing)} not installed: "
                          f"pip install \"mlbook[{extras}]\" or leave them out of --backend")
     pandoc = find_pandoc()

@@ -17,11 +17,12 @@ from typing import Any, Mapping, Sequence
 
 from ..book import Comparison, strip_ansi
 from ..execution import BOOK_THREADS, THREADS_ENV
+from ..records import RECORDS
 
 __all__ = ["merge_section", "LABELS", "agreement_badge"]
 
 #: How the website names each backend.
-LABELS = {"numpy": "numpy", "mxnet": "MXNet", "torch": "PyTorch", "tensorflow": "TensorFlow"}
+LABELS = {r.name: r.label for r in RECORDS}
 
 _IMAGE_TYPES = {"image/svg+xml": "svg", "image/png": "png", "image/jpeg": "jpg"}
 
