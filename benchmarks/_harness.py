@@ -14,7 +14,7 @@ def parse_args(doc: str, rounds: int, argv: list[str] | None = None,
                extra: list[tuple[str, dict]] = ()) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--backend", default=",".join(config.BACKENDS),
-                        help="comma-separated backends (default: all four)")
+                        help="comma-separated backends (default: all of them)")
     parser.add_argument("--rounds", type=int, default=rounds, help="timing rounds (median)")
     for flag, options in extra:
         parser.add_argument(flag, **options)

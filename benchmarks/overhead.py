@@ -179,8 +179,34 @@ def native_mxnet(d):
     return {"op mix": op_mix, "MLP value_and_grad": mlp_step}
 
 
+def native_jax(d):
+    from mlbook.backends import jax as _  # noqa: F401 - the same jax_enable_x64 as mlbook's
+    import jax
+    import jax.numpy as jnp
+    X, Y = jnp.asarray(d["X"]), jnp.asarray(d["Y"])
+    params = [jnp.asarray(d[k]) for k in ("W1", "b1", "W2", "b2")]
+
+    def op_mix():
+        W1, b1, W2, b2 = params
+        h = jax.nn.relu(X @ W1 + b1)
+        o = h @ W2 + b2
+        s = jax.nn.softmax(o, axis=1)
+        e = jnp.exp(-jnp.abs(o)) + jnp.tanh(o) * jax.nn.sigmoid(o)
+        m = jnp.mean(jnp.sum(s * e, axis=1)) + jnp.max(h.T.reshape(-1))
+        return np.asarray(m)
+
+    def loss(p):
+        W1, b1, W2, b2 = p
+        o = jax.nn.relu(X @ W1 + b1) @ W2 + b2
+        return jnp.mean(jax.nn.logsumexp(o, axis=1) - jnp.sum(o * Y, axis=1))
+
+    step = jax.value_and_grad(loss)                # eager, as mlbook runs it (no jax.jit)
+    return {"op mix": op_mix, "MLP value_and_grad": lambda: np.asarray(step(params)[1][0])}
+
+
+#: Native code per backend: a new backend adds its function here.
 NATIVE = {"numpy": native_numpy, "torch": native_torch, "tensorflow": native_tensorflow,
-          "mxnet": native_mxnet}
+          "mxnet": native_mxnet, "jax": native_jax}
 
 
 # ----------------------------------------------------------------------------- timing

@@ -8,7 +8,9 @@ training written with each framework's own API.
 Both versions start from the same weights and see the same minibatches; the native versions
 are written as a user of that framework would (``torch.nn.functional`` and ``torch.optim``;
 ``tf.Variable``, ``GradientTape`` and NHWC images for TensorFlow; ``attach_grad``/``record``
-and ``mx.optimizer`` for MXNet; HIPS autograd for numpy's MLP; numpy has no native CNN, so its
+and ``mx.optimizer`` for MXNet; eager ``jax.value_and_grad`` and ``lax`` with the update
+written out (optax's SGD and Adam formulas) for JAX; HIPS autograd for numpy's MLP; numpy has
+no native CNN, so its
 LeNet row shows mlbook's time only).  Timing alternates the two in one process (median of the
 rounds).  Run by hand::
 
@@ -187,8 +189,58 @@ def native_numpy(model, w, host_batches):
     return epoch
 
 
+def native_jax(model, w, host_batches):
+    from mlbook.backends import jax as _  # noqa: F401 - the same jax_enable_x64 as mlbook's
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+    p = {k: jnp.asarray(v) for k, v in w.items()}
+
+    if model == "MLP":
+        def forward(p, X):
+            h = jax.nn.relu(X.reshape(len(X), -1) @ p["1.weight"] + p["1.bias"])
+            return h @ p["3.weight"] + p["3.bias"]
+    else:
+        def block(p, X, k):
+            h = lax.conv_general_dilated(X, p[f"{k}.weight"], (1, 1), ((1, 1), (1, 1)),
+                                         dimension_numbers=("NCHW", "OIHW", "NCHW"))
+            h = jnp.tanh(h + p[f"{k}.bias"][:, None, None])
+            return lax.reduce_window(h, 0.0, lax.add, (1, 1, 2, 2), (1, 1, 2, 2), "VALID") / 4
+
+        def forward(p, X):
+            h = block(p, block(p, X, 0), 3)
+            h = jnp.tanh(h.reshape(len(h), -1) @ p["7.weight"] + p["7.bias"])
+            return h @ p["9.weight"] + p["9.bias"]
+
+    def loss_fn(p, X, y):
+        logp = jax.nn.log_softmax(forward(p, X))
+        return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1))
+
+    step = jax.value_and_grad(loss_fn)               # eager, as mlbook runs (no jax.jit)
+    state = {"t": 0, "m": {k: jnp.zeros_like(v) for k, v in p.items()},
+             "v": {k: jnp.zeros_like(v) for k, v in p.items()}}
+
+    def epoch():
+        for X, y in host_batches:
+            loss, g = step(p, jnp.asarray(X), jnp.asarray(y))
+            if model == "MLP":
+                for k in p:
+                    p[k] = p[k] - 0.3 * g[k]
+                continue
+            state["t"] += 1
+            t = state["t"]
+            for k in p:                                  # Adam, lr 0.01, as optax.adam
+                m = state["m"][k] = 0.9 * state["m"][k] + 0.1 * g[k]
+                v = state["v"][k] = 0.999 * state["v"][k] + 0.001 * g[k] * g[k]
+                p[k] = p[k] - 0.01 * (m / (1 - 0.9 ** t)) / (jnp.sqrt(v / (1 - 0.999 ** t))
+                                                             + 1e-8)
+        return float(loss)
+    return epoch
+
+
+#: Native code per backend: a new backend adds its function here.
 NATIVE = {"numpy": native_numpy, "torch": native_torch, "tensorflow": native_tensorflow,
-          "mxnet": native_mxnet}
+          "mxnet": native_mxnet, "jax": native_jax}
 
 
 def seconds(fn: Callable[[], float]) -> float:

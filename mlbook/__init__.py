@@ -31,14 +31,15 @@ __version__ = "0.1.0"
 
 
 def set_backend(name: str) -> str:
-    """Make ``name`` the active backend (aliases allowed: np, mx, pytorch, tf) and return its
-    canonical name.  Raises ``ValueError`` for an unknown name and ``ImportError`` naming the pip
+    """Make ``name`` (one of ``mlbook.BACKENDS``; aliases allowed: np, mx, pytorch, tf) the
+    active backend and return its canonical name.  Raises ``ValueError`` for an unknown name and ``ImportError`` naming the pip
     extra when the framework is not installed.  Tensors made before keep their old type."""
     return _backends.set_backend(name)
 
 
 def backend() -> str:
-    """The name of the active backend: ``"numpy"``, ``"mxnet"``, ``"torch"`` or ``"tensorflow"``."""
+    """The name of the active backend: ``"numpy"``, ``"mxnet"``, ``"torch"``, ``"tensorflow"``
+    or ``"jax"``."""
     return _backends.name()
 
 

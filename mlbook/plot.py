@@ -10,12 +10,21 @@ import numpy as np
 from . import ops
 
 __all__ = ["use_svg_display", "set_figsize", "set_axes", "plot", "show_images", "imshow", "bbox_to_rect",
-           "show_bboxes", "Animator"]
+           "show_bboxes", "Animator", "in_notebook"]
+
+
+def in_notebook() -> bool:
+    """Whether we run inside a Jupyter kernel (where figures are shown instead of a bar)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
 def _plt() -> Any:
     import matplotlib
-    from .train import in_notebook
     if not in_notebook() and matplotlib.get_backend().lower() not in ("agg", "svg", "pdf"):
         import os
         if not os.environ.get("DISPLAY"):
@@ -170,8 +179,7 @@ class Animator:
                  xscale: str = "linear", yscale: str = "linear",
                  fmts: Sequence[str] = ("-", "m--", "g-.", "r:"),
                  figsize: tuple[float, float] = (3.5, 2.5)) -> None:
-        from .train import in_notebook
-        self.live = in_notebook()
+            self.live = in_notebook()
         self.options = dict(xlabel=xlabel, ylabel=ylabel, xlim=xlim, ylim=ylim, xscale=xscale,
                             yscale=yscale, legend=legend)
         self.fmts, self.figsize = fmts, figsize

@@ -25,6 +25,7 @@ from . import config, losses, ops
 from .autograd import stop_gradient, value_and_grad
 from .nn.module import Module
 from .optim import SGD, Adam, Optimizer, clip_grad_norm
+from .plot import Animator, in_notebook
 
 __all__ = ["Timer", "Accumulator", "accuracy", "evaluate_accuracy", "evaluate_loss", "Trainer",
            "fit", "predict_lm", "train_lm", "train_seq2seq", "predict_seq2seq", "bleu",
@@ -346,16 +347,6 @@ def predict_seq2seq(net: Module, src_sentences: str | Sequence[str], src_vocab: 
     return predictions[0] if single else predictions
 
 
-def in_notebook() -> bool:
-    """Whether we run inside a Jupyter kernel (where figures are shown instead of a bar)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
-
-
 class _Silent:
     def update(self, epoch: int, history: dict[str, list[float]]) -> None:
         pass
@@ -380,7 +371,6 @@ class _Bar(_Silent):
 
 class _Plot(_Silent):
     def __init__(self, num_epochs: int, classify: bool, test: bool) -> None:
-        from .plot import Animator
         self.keys = ["train_loss"] + (["train_acc"] + (["test_acc"] if test else [])
                                       if classify else [])
         self.animator = Animator(xlabel="epoch", xlim=[1, num_epochs], legend=self.keys)
@@ -407,7 +397,6 @@ class _CurveProgress(_Silent):
     def __init__(self, num_epochs: int, key: str, progress: bool | None) -> None:
         self.key, self.animator, self.bar = key, None, None
         if progress is not False and in_notebook():
-            from .plot import Animator
             self.animator = Animator(xlabel="epoch", ylabel=key, legend=["train"],
                                      xlim=[1, num_epochs])
         elif progress is not False:

@@ -290,3 +290,34 @@ def test_train_mode_flags(backend):
             assert not mb.is_training()
         assert mb.is_training()
     assert not mb.is_training()
+
+
+def test_python_numbers_of_a_value_being_differentiated(backend):
+    """``float(x)``, ``int(x)`` and ``bool(x)`` read the value of a tensor being differentiated
+    on every backend (they raised on the numpy backend, whose tensors are autograd boxes there,
+    and ``float`` on JAX's tracers)."""
+    def f(a):
+        total = mb.sum(a)
+        if float(total) > 0 and int(total) == 3 and bool(total > 2):
+            return mb.sum(a * 2)
+        return mb.sum(a)
+
+    check(mb.grad(f)(mb.ones(3)), np.full(3, 2.0, dtype="float32"))
+    check(mb.grad(f)(-mb.ones(3)), np.full(3, 1.0, dtype="float32"))
+    with mb.record() as tape:
+        a = tape.watch(mb.ones(3))
+        y = f(a)
+        assert float(mb.sum(a)) == 3.0 and int(mb.sum(a)) == 3 and bool(mb.sum(a) > 2)
+    check(tape.gradient(y, a), np.full(3, 2.0, dtype="float32"))
+
+
+def test_tape_records_operators_indexing_and_several_outputs(backend):
+    """The tape sees operators with a tensor or a Python number on either side, indexing, and
+    operations with several outputs (split)."""
+    with mb.record() as tape:
+        x = tape.watch(mb.array([1.0, 2.0, 3.0, 4.0]))
+        first, second = mb.split(x, 2)
+        y = mb.sum(2.0 / first) + mb.sum(second ** 2) - x[0] * 3 + mb.sum(1 - x[1:3])
+    expected = np.array([-2.0 / 1 - 3 - 0, -2.0 / 4 - 1, 2 * 3.0 - 1, 2 * 4.0],
+                        dtype="float32")
+    check(tape.gradient(y, x), expected)

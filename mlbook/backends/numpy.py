@@ -24,6 +24,11 @@ from autograd.tracer import getval, isbox, new_box, toposort, trace_stack
 from . import _common
 from . import backend_of, foreign_error
 
+# float(x), int(x) of a value being differentiated read its value, as on the other backends
+# (autograd's ArrayBox defines bool() and len() but not these)
+ArrayBox.__float__ = lambda self: float(self._value)
+ArrayBox.__int__ = lambda self: int(self._value)
+
 if hasattr(np, "_set_promotion_state"):          # numpy 1.24-1.26; numpy 2 does this already
     np._set_promotion_state("weak")
 
