@@ -6,22 +6,22 @@ JAX differs from the other frameworks in three ways, each answered here:
   ``jax.Array`` (the role of Keras's ``Variable`` on JAX, or ``tf.Variable``): ``assign``
   replaces the array it holds.  It computes like an array (``__jax_array__``, operators,
   ``shape``, ``dtype``), and everything mlbook computes from it is a plain ``jax.Array``.
-* **No tape.**  :class:`Tape` records each operation on a watched array as it runs, with the
-  operation's VJP from ``jax.vjp``, and backpropagates through the record (HIPS autograd's
-  design).  Watched arrays and everything computed from them are :class:`Box` objects while
-  recording; operators, ``float()`` and Python control flow work on them.
+* **No tape.**  :class:`Tape` records each operation on a watched array as it runs, and
+  backpropagates through the record with each operation's VJP (HIPS autograd's design, with
+  every operation and every VJP a compiled XLA computation, cached).  Watched arrays and
+  everything computed from them are :class:`Box` objects while recording; operators,
+  ``float()`` and Python control flow work on them.  ``grad``/``value_and_grad`` use the same
+  tape.
 * **float64 off by default.**  Loading this backend turns on ``jax_enable_x64``, so that int64
   (mlbook's integer type) and float64 exist as on the other backends; float32 stays the default.
 
-Functional gradients (:func:`value_and_grad`) use ``jax.vjp`` on the whole function.  Python
-``if``/``while`` on values works under it, as in ``jax.grad``; JAX lets ``bool()`` and ``int()``
-read the value of a concrete tracer but not ``float()``, which is added below so that a reader's
-``float(loss)`` behaves as on the other backends (under ``jax.jit`` nothing changes: a traced
-value there has no concrete value).
+Nothing is compiled across operations (no ``jax.jit`` of a reader's function): mlbook's
+randomness comes from numpy and layers keep Python state, which a trace would freeze.
 """
 
 from __future__ import annotations
 
+import builtins
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -29,7 +29,6 @@ import numpy as np
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 from jax import lax  # noqa: E402
-from jax._src import core as _jax_core  # noqa: E402
 
 from . import _common  # noqa: E402
 from . import backend_of, foreign_error  # noqa: E402
@@ -38,16 +37,6 @@ jax.config.update("jax_enable_x64", True)
 
 NAME = "jax"
 _DTYPES = {name: jnp.dtype(name) for name in _common.DTYPES}
-
-
-def _concrete_float(self: Any) -> float:
-    if _jax_core.is_concrete(self):
-        return float(self.to_concrete_value())
-    _jax_core.check_scalar_conversion(self)
-    return self.aval._float(self)
-
-
-_jax_core.Tracer.__float__ = _concrete_float      # as JAX's own __int__ and __bool__ do
 
 
 # ----------------------------------------------------------------------------- parameters
@@ -136,15 +125,27 @@ def _value(x: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- the tape
+# Every gradient on this backend comes from this tape (``value_and_grad`` records the function
+# on it too).  An operation on a Box runs as one compiled XLA computation (``jax.jit`` of the
+# operation, cached per operation, static arguments and shapes) and records a node; the
+# backward pass runs, per node, the compiled VJP of that operation (``jax.jit`` of ``jax.vjp``).
+# Differentiating a whole function with ``jax.vjp`` instead costs JAX's tracing machinery for
+# every primitive of every step, 5-10x slower in the book's RNN sections; and the values here
+# are concrete, so ``float(x)``, ``if``/``while`` on values work as on the other backends.
+_DYNAMIC = object()                 # marks a leaf passed to the compiled function as an argument
+
+
 class _Node:
-    """One recorded operation: its VJP and, for each differentiable input, the (node, output
-    index) it came from.  A watched array is a node without inputs."""
+    """One recorded operation: its VJP (cotangents of its floating outputs -> cotangents of its
+    differentiated inputs), for each differentiated input the (node, output index) it came
+    from, and its outputs' (shape, dtype).  A watched array is a node without a VJP."""
 
-    __slots__ = ("vjp", "parents", "outputs", "tree")
+    __slots__ = ("bwd", "values", "parents", "outputs", "float_idx")
 
-    def __init__(self, vjp: Any, parents: list[tuple["_Node", int] | None],
-                 outputs: list[tuple[tuple[int, ...], Any]], tree: Any) -> None:
-        self.vjp, self.parents, self.outputs, self.tree = vjp, parents, outputs, tree
+    def __init__(self, bwd: Any, values: Any, parents: list[tuple["_Node", int]],
+                 outputs: list[tuple[tuple[int, ...], Any]], float_idx: tuple[int, ...]) -> None:
+        self.bwd, self.values, self.parents = bwd, values, parents
+        self.outputs, self.float_idx = outputs, float_idx
 
 
 class Box:
@@ -191,8 +192,31 @@ class Box:
         return astype(self, jnp.dtype(dtype).name)
 
     def __getitem__(self, index: Any) -> Any:
-        return _lifted(lambda x, i: x[i])(self, _value(index) if not isinstance(index, tuple)
-                                          else tuple(_value(i) for i in index))
+        index = index if isinstance(index, tuple) else (index,)
+        index = tuple(_value(i) for i in index)
+        if builtins.any(getattr(i, "dtype", None) == np.bool_ for i in index):
+            return _eager_record(_getitem, (self, *index), {})   # shape from values
+        return _index(self, *index)
+
+
+class _Slice:
+    """A slice as a hashable static argument of a compiled function (slices are not hashable
+    before Python 3.12)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, s: slice) -> None:
+        self.key = (s.start, s.stop, s.step)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: Any) -> bool:
+        return type(other) is _Slice and other.key == self.key
+
+
+def _getitem(x: Any, *index: Any) -> Any:
+    return x[index]
 
 
 def _is_box(x: Any) -> bool:
@@ -210,35 +234,146 @@ def _boxes_in(args: Sequence[Any]) -> bool:
     return False
 
 
+def _is_diff(leaf: Any) -> bool:
+    return type(leaf) is Box and jnp.issubdtype(leaf.value.dtype, jnp.inexact)
+
+
+_COMPILED: dict[Any, tuple[Any, Any]] = {}
+
+
+def _compiled(fn: Callable[..., Any], tree: Any, statics: tuple[Any, ...],
+              dynamic: tuple[int, ...], diff: tuple[int, ...]) -> tuple[Any, Any]:
+    """The compiled forward of ``fn`` (arguments: the dynamic leaves) and its compiled VJP
+    (arguments: the dynamic leaves and the cotangents of the floating outputs), cached."""
+    key = (fn, tree, statics, diff)
+    template = [slice(*s.key) if type(s) is _Slice else s for s in statics]
+
+    def forward(*values: Any) -> Any:
+        leaves = list(template)
+        for i, v in zip(dynamic, values):
+            leaves[i] = v
+        args, kwargs = _unflatten(tree, leaves)
+        return fn(*args, **kwargs)
+
+    def backward(values: tuple[Any, ...], cts: tuple[Any, ...]) -> Any:
+        def of_diff(*d: Any) -> Any:
+            full = list(values)
+            for k, v in zip(diff, d):
+                full[k] = v
+            return forward(*full)
+
+        out, vjp = jax.vjp(of_diff, *[values[k] for k in diff])
+        flat, out_tree = jax.tree_util.tree_flatten(out)
+        full_cts = [np.zeros(o.shape, dtype=jax.dtypes.float0) for o in flat]
+        floats = [k for k, o in enumerate(flat) if jnp.issubdtype(o.dtype, jnp.inexact)]
+        for k, ct in zip(floats, cts):
+            full_cts[k] = ct
+        return vjp(jax.tree_util.tree_unflatten(out_tree, full_cts))
+
+    hit = (jax.jit(forward), jax.jit(backward))
+    _COMPILED[key] = hit
+    return hit
+
+
+def _flatten(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[Any], Any]:
+    """Leaves and structure of an operation's arguments (flat argument lists, the common case,
+    without JAX's tree machinery)."""
+    if not kwargs and not builtins.any(type(a) in (list, tuple, dict) for a in args):
+        return list(args), len(args)
+    return jax.tree_util.tree_flatten((args, kwargs), is_leaf=_is_box)
+
+
+def _unflatten(tree: Any, leaves: list[Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    if type(tree) is int:
+        return tuple(leaves), {}
+    return jax.tree_util.tree_unflatten(tree, leaves)
+
+
+_FLOATING = (jnp.dtype("float16"), jnp.dtype("bfloat16"), jnp.dtype("float32"),
+             jnp.dtype("float64"))
+
+
 def _record(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """``fn(*args, **kwargs)`` with boxed arguments: computed with ``jax.vjp`` and boxed."""
-    leaves, structure = _common.flatten_tree(list(args))
-    positions = [i for i, leaf in enumerate(leaves)
-                 if _is_box(leaf) and jnp.issubdtype(leaf.value.dtype, jnp.inexact)]
+    """``fn(*args, **kwargs)`` where an argument is a Box: computed compiled, and recorded."""
+    leaves, tree = _flatten(args, kwargs)
+    dynamic, diff, statics, values = [], [], [], []
+    for i, leaf in enumerate(leaves):
+        kind = type(leaf)
+        if kind is Box:
+            if leaf.value.dtype in _FLOATING:
+                diff.append(len(dynamic))
+            dynamic.append(i)
+            values.append(leaf.value)
+            statics.append(_DYNAMIC)
+        elif kind is float or isinstance(leaf, (jax.Array, np.ndarray, np.generic)):
+            dynamic.append(i)
+            values.append(leaf)
+            statics.append(_DYNAMIC)
+        else:
+            statics.append(_Slice(leaf) if kind is slice else leaf)
+    if not diff:                                       # only integer boxes: nothing to record
+        plain = [_value(leaf) for leaf in leaves]
+        a, kw = _unflatten(tree, plain)
+        return fn(*a, **kw)
+    key = (fn, tree, tuple(statics), tuple(diff))
+    try:
+        compiled = _COMPILED.get(key)
+    except TypeError:                                  # an unhashable static: run it traced
+        return _eager_record(fn, args, kwargs)
+    if compiled is None:
+        compiled = _compiled(fn, tree, tuple(statics), tuple(dynamic), tuple(diff))
+    forward, backward = compiled
+    values = tuple(values)
+    out = forward(*values)
+    flat, out_tree = jax.tree_util.tree_flatten(out)
+    avals = [(o.shape, o.dtype) for o in flat]
+    float_idx = tuple(k for k, (_, d) in enumerate(avals) if d in _FLOATING)
+    parents = [(leaves[dynamic[k]].node, leaves[dynamic[k]].index) for k in diff]
+    node = _Node(backward, values, parents, avals, float_idx)
+    boxed = [Box(o, node, k) if k in float_idx else o for k, o in enumerate(flat)]
+    return jax.tree_util.tree_unflatten(out_tree, boxed)
+
+
+def _eager_record(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Record an operation whose output shape depends on values (boolean masks): ``jax.vjp``
+    of it, uncompiled."""
+    leaves, tree = jax.tree_util.tree_flatten((args, kwargs), is_leaf=_is_box)
+    positions = [i for i, leaf in enumerate(leaves) if _is_diff(leaf)]
     plain = [_value(leaf) for leaf in leaves]
 
     def call(*values: Any) -> Any:
         filled = list(plain)
         for i, v in zip(positions, values):
             filled[i] = v
-        return fn(*_common.unflatten_tree(filled, structure), **kwargs)
+        a, kw = jax.tree_util.tree_unflatten(tree, filled)
+        return fn(*a, **kw)
 
-    if not positions:
-        return call()
     out, vjp = jax.vjp(call, *[plain[i] for i in positions])
-    flat, tree = jax.tree_util.tree_flatten(out)
-    node = _Node(vjp, [(leaves[i].node, leaves[i].index) for i in positions],
-                 [(jnp.shape(o), jnp.result_type(o)) for o in flat], tree)
-    boxed = [Box(o, node, k) if jnp.issubdtype(jnp.result_type(o), jnp.inexact) else o
-             for k, o in enumerate(flat)]
-    return jax.tree_util.tree_unflatten(tree, boxed)
+    flat, out_tree = jax.tree_util.tree_flatten(out)
+    avals = [(o.shape, o.dtype) for o in flat]
+    float_idx = tuple(k for k, o in enumerate(flat) if jnp.issubdtype(o.dtype, jnp.inexact))
+
+    def bwd(values: Any, cts: tuple[Any, ...]) -> Any:
+        full = [np.zeros(s, dtype=jax.dtypes.float0) for s, _ in avals]
+        for k, ct in zip(float_idx, cts):
+            full[k] = ct
+        return vjp(jax.tree_util.tree_unflatten(out_tree, full))
+
+    node = _Node(bwd, None, [(leaves[i].node, leaves[i].index) for i in positions], avals,
+                 float_idx)
+    boxed = [Box(o, node, k) if k in float_idx else o for k, o in enumerate(flat)]
+    return jax.tree_util.tree_unflatten(out_tree, boxed)
 
 
-def _lifted(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` that records itself when an argument is a :class:`Box`."""
+def _lifted(fn: Callable[..., Any], record: Callable[..., Any] | None = None,
+            ) -> Callable[..., Any]:
+    """``fn`` that records itself when an argument is a :class:`Box` (with ``_eager_record``
+    for an operation whose output shape depends on values)."""
+    record = record or _record
+
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if _boxes_in(args):
-            return _record(fn, args, kwargs)
+            return record(fn, args, kwargs)
         return fn(*args, **kwargs)
     wrapper.__name__ = getattr(fn, "__name__", "op")
     wrapper.__doc__ = fn.__doc__
@@ -246,11 +381,19 @@ def _lifted(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+_index = _lifted(_getitem)
+
+
 def _box_operator(fn: Callable[..., Any], reflected: bool = False) -> Callable[..., Any]:
     lifted = _lifted(fn)
     if reflected:
-        return lambda self, other: lifted(other, self)
-    return lambda self, *other: lifted(self, *other)
+        return lambda self, other: lifted(_array(other), self)
+    return lambda self, *other: lifted(self, *(_array(o) for o in other))
+
+
+def _array(x: Any) -> Any:
+    """A parameter's array; anything else as it is."""
+    return x.value if type(x) is Variable else x
 
 
 for _name, _fn in (("add", jnp.add), ("sub", jnp.subtract), ("mul", jnp.multiply),
@@ -266,10 +409,7 @@ for _name, _fn in (("lt", jnp.less), ("le", jnp.less_equal), ("gt", jnp.greater)
 Box.__hash__ = object.__hash__
 
 
-def _zeros_for(shape: tuple[int, ...], dtype: Any) -> Any:
-    if jnp.issubdtype(dtype, jnp.inexact):
-        return jnp.zeros(shape, dtype)
-    return np.zeros(shape, dtype=jax.dtypes.float0)
+_add = jax.jit(jnp.add)                 # accumulating cotangents: one compiled call each
 
 
 def _toposort(end: _Node) -> list[_Node]:
@@ -278,26 +418,50 @@ def _toposort(end: _Node) -> list[_Node]:
     stack, seen = [end], {id(end)}
     while stack:
         node = stack.pop()
-        for parent in node.parents:
-            p = parent[0]
-            children[id(p)] = children.get(id(p), 0) + 1
-            if id(p) not in seen:
-                seen.add(id(p))
-                stack.append(p)
+        for parent, _ in node.parents:
+            children[id(parent)] = children.get(id(parent), 0) + 1
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
     order, ready = [], [end]
     while ready:
         node = ready.pop()
         order.append(node)
-        for parent in node.parents:
-            p = parent[0]
-            children[id(p)] -= 1
-            if children[id(p)] == 0:
-                ready.append(p)
+        for parent, _ in node.parents:
+            children[id(parent)] -= 1
+            if children[id(parent)] == 0:
+                ready.append(parent)
     return order
 
 
+def _backward(y: Box) -> dict[int, Any]:
+    """The gradient of ``sum(y)`` with respect to every watched array ``y`` depends on, by the
+    id of its node."""
+    grads: dict[int, list[Any]] = {id(y.node): [None] * len(y.node.outputs)}
+    grads[id(y.node)][y.index] = jnp.ones_like(y.value)
+    found: dict[int, Any] = {}
+    for node in _toposort(y.node):
+        cts = grads.pop(id(node))
+        if node.bwd is None:                 # a watched array
+            found[id(node)] = cts[0]
+            continue
+        floats = tuple(cts[k] if cts[k] is not None else jnp.zeros(*node.outputs[k])
+                       for k in node.float_idx)
+        for (parent, index), ct in zip(node.parents, node.bwd(node.values, floats)):
+            slot = grads.setdefault(id(parent), [None] * len(parent.outputs))
+            slot[index] = ct if slot[index] is None else _add(slot[index], ct)
+    return found
+
+
+def _watch(x: Any) -> Any:
+    x = _value(x)
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        return x                             # integers have no gradient
+    return Box(x, _Node(None, None, [], [(x.shape, x.dtype)], (0,)), 0)
+
+
 class Tape:
-    """Records operations on watched arrays (each with its ``jax.vjp``) for ``gradient``."""
+    """Records operations on watched arrays for ``gradient`` (see the notes above)."""
 
     def __enter__(self) -> "Tape":
         return self
@@ -306,34 +470,17 @@ class Tape:
         return None
 
     def watch(self, x: Any) -> Any:
-        x = _value(coerce(x))
-        if not jnp.issubdtype(x.dtype, jnp.inexact):
-            return x                         # integers have no gradient
-        return Box(x, _Node(None, [], [(x.shape, x.dtype)], None), 0)
+        return _watch(coerce(x))
 
     def gradient(self, y: Any, sources: list[Any]) -> list[Any]:
-        if not _is_box(y):
-            return [jnp.zeros_like(_value(s)) for s in sources]
-        grads: dict[int, list[Any]] = {id(y.node): [None] * len(y.node.outputs)}
-        grads[id(y.node)][y.index] = jnp.ones_like(y.value)
-        found: dict[int, Any] = {}
-        for node in _toposort(y.node):
-            cts = grads.pop(id(node))
-            if node.vjp is None:             # a watched array
-                found[id(node)] = cts[0]
-                continue
-            full = [ct if ct is not None else _zeros_for(*spec)
-                    for ct, spec in zip(cts, node.outputs)]
-            ins = node.vjp(jax.tree_util.tree_unflatten(node.tree, full))
-            for (parent, index), ct in zip(node.parents, ins):
-                slot = grads.setdefault(id(parent), [None] * len(parent.outputs))
-                slot[index] = ct if slot[index] is None else slot[index] + ct
-        out = []
-        for s in sources:
-            g = found.get(id(s.node)) if _is_box(s) and s.node.vjp is None else None
-            out.append(jnp.zeros_like(_value(s)) if g is None
-                       else g.astype(_value(s).dtype))
-        return out
+        found = _backward(y) if _is_box(y) else {}
+        return [_grad_of(s, found) for s in sources]
+
+
+def _grad_of(source: Any, found: dict[int, Any]) -> Any:
+    g = found.get(id(source.node)) if _is_box(source) and source.node.bwd is None else None
+    value = _value(source)
+    return jnp.zeros_like(value) if g is None else g.astype(value.dtype)
 
 
 # ----------------------------------------------------------------------------- identity, conversion
@@ -365,7 +512,7 @@ def to_numpy(x: Any) -> np.ndarray:
 
 
 def dtype_name(x: Any) -> str:
-    return jnp.dtype(x.dtype).name
+    return x.dtype.name
 
 
 def is_floating(x: Any) -> bool:
@@ -531,7 +678,7 @@ def conv2d(x: Any, w: Any, stride: tuple[int, int], padding: tuple[int, int]) ->
 def _pool(x: Any, init: Any, op: Callable[..., Any], kernel: tuple[int, int],
           stride: tuple[int, int], padding: tuple[int, int]) -> Any:
     (ph, pw) = padding
-    return lax.reduce_window(x, jnp.asarray(init, x.dtype), op, (1, 1) + tuple(kernel),
+    return lax.reduce_window(x, np.asarray(init, x.dtype), op, (1, 1) + tuple(kernel),
                              (1, 1) + tuple(stride), ((0, 0), (0, 0), (ph, ph), (pw, pw)))
 
 
@@ -571,32 +718,27 @@ def stop_gradient(x: Any) -> Any:
     return lax.stop_gradient(_value(x))
 
 
+def _unbox(tree: Any) -> Any:
+    leaves, structure = _common.flatten_tree(tree)
+    return _common.unflatten_tree([_value(leaf) for leaf in leaves], structure)
+
+
 def value_and_grad(fun: Callable[[list[Any]], Any], leaves: list[Any],
                    has_aux: bool) -> tuple[Any, Any, list[Any]]:
-    """Evaluate ``fun(leaves)`` and the gradient of its scalar output w.r.t. each leaf."""
-    leaves = [_value(leaf) for leaf in leaves]
-    wanted = [i for i, leaf in enumerate(leaves) if jnp.issubdtype(leaf.dtype, jnp.inexact)]
-
-    def traced(*values: Any) -> tuple[Any, Any]:
-        call = list(leaves)
-        for i, v in zip(wanted, values):
-            call[i] = v
-        out = fun(call)
-        aux = None
-        if has_aux:
-            out, aux = out
-        out = coerce(out)
-        if out.size != 1:
-            raise ValueError(f"grad needs a function with a scalar output, got shape "
-                             f"{tuple(out.shape)}; reduce it first, e.g. with mlbook.sum")
-        return jnp.reshape(out, ()), aux
-
-    out, vjp, aux = jax.vjp(traced, *[leaves[i] for i in wanted], has_aux=True)
-    found = vjp(jnp.ones_like(out)) if wanted else ()
-    grads = [jnp.zeros_like(leaf) for leaf in leaves]
-    for i, g in zip(wanted, found):
-        grads[i] = g.astype(leaves[i].dtype)
-    return out, aux, grads
+    """Evaluate ``fun(leaves)`` and the gradient of its scalar output w.r.t. each leaf (on the
+    tape: see the notes above)."""
+    watched = [_watch(leaf) for leaf in leaves]
+    out = fun(list(watched))
+    aux = None
+    if has_aux:
+        out, aux = out
+    out = coerce(out)
+    if out.size != 1:
+        raise ValueError(f"grad needs a function with a scalar output, got shape "
+                         f"{tuple(out.shape)}; reduce it first, e.g. with mlbook.sum")
+    out = reshape(out, ())
+    found = _backward(out) if _is_box(out) else {}
+    return _value(out), (_unbox(aux) if has_aux else None), [_grad_of(w, found) for w in watched]
 
 
 # ----------------------------------------------------------------------------- recording
@@ -608,10 +750,12 @@ def _lift_interface() -> None:
             "astype", "shape", "zeros", "ones", "full", "make_parameter", "assign",
             "assign_sub", "num_gpus", "device_of", "to_device", "stop_gradient",
             "value_and_grad", "Tape", "argmax", "argmin"}
+    value_shaped = {"boolean_mask"}          # output shape depends on values: not compiled
     namespace = globals()
     for name in INTERFACE + OPTIONAL:
         if name in namespace and name not in skip:
-            namespace[name] = _lifted(namespace[name])
+            namespace[name] = _lifted(namespace[name],
+                                      _eager_record if name in value_shaped else None)
 
 
 _lift_interface()
