@@ -179,7 +179,7 @@ class Animator:
                  xscale: str = "linear", yscale: str = "linear",
                  fmts: Sequence[str] = ("-", "m--", "g-.", "r:"),
                  figsize: tuple[float, float] = (3.5, 2.5)) -> None:
-            self.live = in_notebook()
+        self.live = in_notebook()
         self.options = dict(xlabel=xlabel, ylabel=ylabel, xlim=xlim, ylim=ylim, xscale=xscale,
                             yscale=yscale, legend=legend)
         self.fmts, self.figsize = fmts, figsize

@@ -31,13 +31,13 @@ import jax.numpy as jnp  # noqa: E402
 from jax import lax  # noqa: E402
 from jax._src import core as _jax_core  # noqa: E402
 
-from . import _common  # noqa: E402
+from . import common  # noqa: E402
 from . import backend_of, foreign_error  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
 NAME = "jax"
-_DTYPES = {name: jnp.dtype(name) for name in _common.DTYPES}
+_DTYPES = {name: jnp.dtype(name) for name in common.DTYPES}
 
 
 def _concrete_float(self: Any) -> float:
@@ -212,7 +212,7 @@ def _boxes_in(args: Sequence[Any]) -> bool:
 
 def _record(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """``fn(*args, **kwargs)`` with boxed arguments: computed with ``jax.vjp`` and boxed."""
-    leaves, structure = _common.flatten_tree(list(args))
+    leaves, structure = common.flatten_tree(list(args))
     positions = [i for i, leaf in enumerate(leaves)
                  if _is_box(leaf) and jnp.issubdtype(leaf.value.dtype, jnp.inexact)]
     plain = [_value(leaf) for leaf in leaves]
@@ -221,7 +221,7 @@ def _record(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any
         filled = list(plain)
         for i, v in zip(positions, values):
             filled[i] = v
-        return fn(*_common.unflatten_tree(filled, structure), **kwargs)
+        return fn(*common.unflatten_tree(filled, structure), **kwargs)
 
     if not positions:
         return call()
@@ -353,7 +353,7 @@ def coerce(x: Any) -> Any:
         return jnp.asarray(x)
     if backend_of(x) not in (None, "numpy"):
         raise foreign_error(x, NAME)
-    return jnp.asarray(_common.host_array(x))
+    return jnp.asarray(common.host_array(x))
 
 
 def from_numpy(a: np.ndarray) -> jax.Array:
