@@ -22,9 +22,9 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Callable, Iterator, Sequence
 
-from . import backends as _backends
+from .ops import autodiff as _autodiff
 from . import config as _config
-from .backends import _common
+from .backends import common
 
 __all__ = ["grad", "value_and_grad", "record", "Tape", "stop_gradient", "is_training",
            "train_mode", "predict_mode"]
@@ -37,8 +37,7 @@ predict_mode = _config.predict_mode
 def stop_gradient(x: Any) -> Any:
     """``x`` cut off from gradient computation (PyTorch's ``detach``): gradients do not flow
     through the result."""
-    b = _backends.active
-    return b.stop_gradient(b.coerce(x))
+    return _autodiff.stop_gradient(x)
 
 
 def _argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
@@ -59,23 +58,21 @@ def value_and_grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0,
     """
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        b = _backends.current()
         nums = _argnums(argnums, len(args))
         leaves, structures = [], []
         for n in nums:
-            flat, structure = _common.flatten_tree(args[n])
-            flat = [b.coerce(leaf) for leaf in flat]
+            flat, structure = common.flatten_tree(args[n])
             structures.append((n, len(leaves), len(flat), structure))
             leaves.extend(flat)
 
         def flat_fun(flat_leaves: list[Any]) -> Any:
             call = list(args)
             for n, start, count, structure in structures:
-                call[n] = _common.unflatten_tree(flat_leaves[start:start + count], structure)
+                call[n] = common.unflatten_tree(flat_leaves[start:start + count], structure)
             return fun(*call, **kwargs)
 
-        value, aux, grads = b.value_and_grad(flat_fun, leaves, has_aux)
-        trees = tuple(_common.unflatten_tree(grads[start:start + count], structure)
+        value, aux, grads = _autodiff.value_and_grad_flat(flat_fun, leaves, has_aux)
+        trees = tuple(common.unflatten_tree(grads[start:start + count], structure)
                       for _, start, count, structure in structures)
         g = trees[0] if isinstance(argnums, int) else trees
         return ((value, aux), g) if has_aux else (value, g)
@@ -108,7 +105,7 @@ class Tape:
     the gradients after the computation."""
 
     def __init__(self) -> None:
-        self._impl = _backends.current().Tape()
+        self._impl = _autodiff.new_tape()
 
     def watch(self, x: Any) -> Any:
         """Mark ``x`` for differentiation and return the tensor to compute with.
@@ -122,8 +119,8 @@ class Tape:
     def gradient(self, target: Any, sources: Any) -> Any:
         """Gradient of ``target`` with respect to ``sources`` (a tensor, or a list, tuple or dict
         of watched tensors).  A non-scalar ``target`` is summed first, as MXNet does."""
-        flat, structure = _common.flatten_tree(sources)
-        return _common.unflatten_tree(self._impl.gradient(target, flat), structure)
+        flat, structure = common.flatten_tree(sources)
+        return common.unflatten_tree(self._impl.gradient(target, flat), structure)
 
 
 @contextlib.contextmanager
@@ -131,5 +128,5 @@ def record(train_mode: bool = True) -> Iterator[Tape]:
     """Record computations for :meth:`Tape.gradient`; turns training mode on inside (as
     ``mxnet.autograd.record`` does) unless ``train_mode=False``."""
     tape = Tape()
-    with _config._mode(train_mode), tape._impl:
+    with _config.mode(train_mode), tape._impl:
         yield tape

@@ -95,7 +95,8 @@ def is_training() -> bool:
 
 
 @contextlib.contextmanager
-def _mode(flag: bool) -> Iterator[None]:
+def mode(flag: bool) -> Iterator[None]:
+    """Context manager: inside it :func:`is_training` is ``flag``."""
     global _training
     previous, _training = _training, flag
     try:
@@ -106,9 +107,9 @@ def _mode(flag: bool) -> Iterator[None]:
 
 def train_mode() -> contextlib.AbstractContextManager[None]:
     """Context manager: inside it :func:`is_training` is ``True`` (``record()`` enters it too)."""
-    return _mode(True)
+    return mode(True)
 
 
 def predict_mode() -> contextlib.AbstractContextManager[None]:
     """Context manager: inside it :func:`is_training` is ``False``."""
-    return _mode(False)
+    return mode(False)

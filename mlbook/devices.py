@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from . import backends as _backends
+from .ops import devices as _ops_devices
 
 __all__ = ["Device", "cpu", "gpu", "num_gpus", "try_gpu", "try_all_gpus", "device_of",
            "to_device"]
@@ -39,7 +39,7 @@ def gpu(i: int = 0) -> Device:
 
 def num_gpus() -> int:
     """How many GPUs the active backend can use."""
-    return int(_backends.current().num_gpus())
+    return _ops_devices.gpu_count()
 
 
 def try_gpu(i: int = 0) -> Device:
@@ -55,18 +55,16 @@ def try_all_gpus() -> list[Device]:
 
 def device_of(x: Any) -> Device:
     """The device a tensor lives on."""
-    b = _backends.current()
-    kind, index = b.device_of(b.coerce(x))
+    kind, index = _ops_devices.placement(x)
     return Device(kind, index)
 
 
 def to_device(x: Any, device: Device) -> Any:
     """A copy of ``x`` on ``device`` (``x`` itself when it is already there)."""
-    b = _backends.current()
-    x = b.coerce(x)
     if device.kind == "gpu" and device.index >= num_gpus():
-        raise ValueError(f"{device!r} does not exist: the {b.NAME} backend sees {num_gpus()} "
+        raise ValueError(f"{device!r} does not exist: the {_ops_devices.backend_name()} backend "
+                         f"sees {num_gpus()} "
                          "GPU(s); use mlbook.try_gpu() to fall back to the CPU")
     if device_of(x) == device:
         return x
-    return b.to_device(x, device.kind, device.index)
+    return _ops_devices.move(x, device.kind, device.index)

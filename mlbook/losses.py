@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import backends as _backends
 from . import ops
 
 __all__ = ["squared_loss", "mse_loss", "cross_entropy", "masked_cross_entropy",
@@ -58,10 +57,10 @@ def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Any:
     if ops.is_floating(labels):
         raise TypeError("cross_entropy takes integer class labels; got floats "
                         f"({ops.dtype(labels)})")
-    b = _backends.current()
-    native = getattr(b, "cross_entropy", None)
-    if native is not None and len(s_logits) == 2 and ops.is_floating(logits):
-        return _reduce(native(b.coerce(logits), ops.astype(labels, "int64")), reduction)
+    if len(s_logits) == 2 and ops.is_floating(logits):
+        fused = ops.fused_cross_entropy(logits, ops.astype(labels, "int64"))
+        if fused is not None:
+            return _reduce(fused, reduction)
     picked = ops.take_along_axis(logits, ops.expand_dims(labels, -1), -1)
     losses = ops.logsumexp(logits, axis=-1) - ops.squeeze(picked, -1)
     return _reduce(losses, reduction)

@@ -4,7 +4,8 @@ An optimiser updates named tensors in place: a module's parameters (``SGD(net, l
 any dict/list of parameter tensors.  ``step(grads)`` takes gradients with the same names (or in
 the same order), as returned by ``value_and_grad`` over ``net.parameter_dict()``.  The new values
 are computed with mlbook ops and written through the backend's one update hook (in place for
-numpy, PyTorch and MXNet; ``Variable.assign`` for TensorFlow).
+numpy, PyTorch and MXNet; ``Variable.assign`` for TensorFlow; on JAX the parameter's holder gets
+a new array: :mod:`mlbook.ops.parameters`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from . import backends as _backends
 from . import ops
 from .nn.module import Module
 
@@ -148,7 +148,6 @@ class Optimizer:
 
     def step(self, grads: Any) -> None:
         """Apply one update with ``grads`` (dict by parameter name, or a list in order)."""
-        b = _backends.current()
         self.t += 1
         for name, g in self._named_grads(grads).items():
             p = self.params[name]
@@ -160,7 +159,7 @@ class Optimizer:
             decay = self._decay.get(name, self.weight_decay)
             if decay:
                 g = g + decay * p                      # L2 penalty (λ/2)‖w‖² in the gradient
-            b.assign_sub(p, self.delta(name, p, g, self.lr_of(name)))
+            ops.assign_sub(p, self.delta(name, p, g, self.lr_of(name)))
 
     def delta(self, name: str, p: Any, g: Any, lr: float) -> Any:
         """The change subtracted from parameter ``p`` given its gradient ``g`` and learning

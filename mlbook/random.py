@@ -11,10 +11,10 @@ from typing import Any, Sequence
 
 import numpy as _np
 
-from . import backends as _backends
+from . import ops as _ops
 from . import config as _config
 from . import execution as _execution
-from .backends import _common
+from .backends import common
 
 __all__ = ["seed", "normal", "uniform", "randint", "permutation", "shuffle"]
 
@@ -22,27 +22,27 @@ seed = _config.seed
 
 
 def _out(values: _np.ndarray, dtype: Any) -> Any:
-    values = _execution.perturb(_np.asarray(values, dtype=_common.dtype_name(dtype)))
-    return _backends.active.from_numpy(values)
+    values = _execution.perturb(_np.asarray(values, dtype=common.dtype_name(dtype)))
+    return _ops.from_numpy(values)
 
 
 def normal(mean: float = 0.0, std: float = 1.0, shape: int | Sequence[int] = (),
            dtype: Any = None) -> Any:
     """Samples from :math:`\\mathcal{N}(\\mathrm{mean}, \\mathrm{std}^2)` (float32 by default)."""
-    values = _config.generator().normal(mean, std, _common.shape_tuple(shape))
+    values = _config.generator().normal(mean, std, common.shape_tuple(shape))
     return _out(values, dtype or _config.DEFAULT_FLOAT)
 
 
 def uniform(low: float = 0.0, high: float = 1.0, shape: int | Sequence[int] = (),
             dtype: Any = None) -> Any:
     """Samples from the uniform distribution on ``[low, high)`` (float32 by default)."""
-    values = _config.generator().uniform(low, high, _common.shape_tuple(shape))
+    values = _config.generator().uniform(low, high, common.shape_tuple(shape))
     return _out(values, dtype or _config.DEFAULT_FLOAT)
 
 
 def randint(low: int, high: int, shape: int | Sequence[int] = (), dtype: Any = None) -> Any:
     """Random integers in ``[low, high)`` (int64 by default)."""
-    values = _config.generator().integers(low, high, _common.shape_tuple(shape))
+    values = _config.generator().integers(low, high, common.shape_tuple(shape))
     return _out(values, dtype or _config.DEFAULT_INT)
 
 

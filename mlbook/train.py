@@ -277,7 +277,7 @@ def train_lm(net: Module, train_iter: Iterable[Any], vocab: Any, lr: float, num_
     return history
 
 
-def _decoder_inputs(Y: Any, bos: int) -> Any:
+def decoder_inputs(Y: Any, bos: int) -> Any:
     """Teacher forcing: the decoder reads ``<bos>`` and then the true target shifted by one."""
     batch = ops.shape(Y)[0]
     return ops.concat([ops.full((batch, 1), bos, dtype=ops.dtype(Y)), Y[:, :-1]], axis=1)
@@ -297,7 +297,7 @@ def train_seq2seq(net: Module, data_iter: Iterable[Any], lr: float, num_epochs: 
 
     def objective(params: dict[str, Any], X: Any, X_valid_len: Any, Y: Any,
                   Y_valid_len: Any) -> Any:
-        Y_hat = net.functional_call(params, X, _decoder_inputs(Y, bos), X_valid_len)
+        Y_hat = net.functional_call(params, X, decoder_inputs(Y, bos), X_valid_len)
         return losses.masked_cross_entropy(Y_hat, Y, Y_valid_len)
 
     grad = value_and_grad(objective)

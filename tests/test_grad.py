@@ -292,6 +292,7 @@ def test_train_mode_flags(backend):
     assert not mb.is_training()
 
 
+@pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad")
 def test_python_numbers_of_a_value_being_differentiated(backend):
     """``float(x)``, ``int(x)`` and ``bool(x)`` read the value of a tensor being differentiated
     on every backend (they raised on the numpy backend, whose tensors are autograd boxes there,

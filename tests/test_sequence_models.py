@@ -9,7 +9,7 @@ import pytest
 
 import mlbook as mb
 from mlbook import data, losses, nn, train
-from mlbook.train import _decoder_inputs
+from mlbook.train import decoder_inputs
 
 TEXT = "abcd" * 60
 
@@ -146,7 +146,7 @@ def copy_task(num_steps=5):
 
 def test_decoder_inputs_are_bos_then_the_shifted_target(backend):
     Y = mb.array([[5, 6, 2, 0], [7, 2, 0, 0]])
-    assert mb.tolist(_decoder_inputs(Y, 1)) == [[1, 5, 6, 2], [1, 7, 2, 0]]
+    assert mb.tolist(decoder_inputs(Y, 1)) == [[1, 5, 6, 2], [1, 7, 2, 0]]
 
 
 def test_train_seq2seq_learns_to_copy_and_predict_seq2seq_batches(backend):
@@ -172,7 +172,7 @@ def test_train_seq2seq_loss_is_the_masked_loss_per_token(backend):
                                   progress=False)
     total, tokens = 0.0, 0
     for X, X_valid, Y, Y_valid in loader:
-        Y_hat = net(X, _decoder_inputs(Y, vocab["<bos>"]), X_valid)
+        Y_hat = net(X, decoder_inputs(Y, vocab["<bos>"]), X_valid)
         n = float(mb.item(mb.sum(Y_valid)))
         total += float(mb.item(losses.masked_cross_entropy(Y_hat, Y, Y_valid))) * n
         tokens += n

@@ -30,13 +30,13 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 from jax import lax  # noqa: E402
 
-from . import _common  # noqa: E402
+from . import common  # noqa: E402
 from . import backend_of, foreign_error  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
 NAME = "jax"
-_DTYPES = {name: jnp.dtype(name) for name in _common.DTYPES}
+_DTYPES = {name: jnp.dtype(name) for name in common.DTYPES}
 
 
 # ----------------------------------------------------------------------------- parameters
@@ -500,7 +500,7 @@ def coerce(x: Any) -> Any:
         return jnp.asarray(x)
     if backend_of(x) not in (None, "numpy"):
         raise foreign_error(x, NAME)
-    return jnp.asarray(_common.host_array(x))
+    return jnp.asarray(common.host_array(x))
 
 
 def from_numpy(a: np.ndarray) -> jax.Array:
@@ -719,8 +719,8 @@ def stop_gradient(x: Any) -> Any:
 
 
 def _unbox(tree: Any) -> Any:
-    leaves, structure = _common.flatten_tree(tree)
-    return _common.unflatten_tree([_value(leaf) for leaf in leaves], structure)
+    leaves, structure = common.flatten_tree(tree)
+    return common.unflatten_tree([_value(leaf) for leaf in leaves], structure)
 
 
 def value_and_grad(fun: Callable[[list[Any]], Any], leaves: list[Any],

@@ -18,7 +18,7 @@ from mxnet import autograd as _ag  # noqa: E402
 from mxnet import np as mnp  # noqa: E402
 from mxnet import npx  # noqa: E402
 
-from . import _common  # noqa: E402
+from . import common  # noqa: E402
 from . import backend_of, foreign_error  # noqa: E402
 
 npx.set_np()                                      # numpy semantics: 0-d arrays, numpy shapes
@@ -39,7 +39,7 @@ def coerce(x: Any) -> mnp.ndarray:
         return from_numpy(x)
     if backend_of(x) not in (None, "numpy"):
         raise foreign_error(x, NAME)
-    return from_numpy(_common.host_array(x))
+    return from_numpy(common.host_array(x))
 
 
 def from_numpy(a: np.ndarray) -> mnp.ndarray:

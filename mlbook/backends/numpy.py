@@ -21,7 +21,7 @@ from autograd.extend import primitive
 from autograd.numpy.numpy_boxes import ArrayBox
 from autograd.tracer import getval, isbox, new_box, toposort, trace_stack
 
-from . import _common
+from . import common
 from . import backend_of, foreign_error
 
 # float(x), int(x) of a value being differentiated read its value, as on the other backends
@@ -45,10 +45,10 @@ def coerce(x: Any) -> Any:
     if isinstance(x, _NATIVE):
         return x
     if isinstance(x, (bool, int, float, list, tuple)):
-        return _common.host_array(x)
+        return common.host_array(x)
     if backend_of(x) not in (None, NAME):
         raise foreign_error(x, NAME)
-    return _common.host_array(x)
+    return common.host_array(x)
 
 
 def from_numpy(a: np.ndarray) -> np.ndarray:
@@ -392,8 +392,8 @@ def stop_gradient(x: Any) -> Any:
 
 
 def _unbox_tree(tree: Any) -> Any:
-    leaves, structure = _common.flatten_tree(tree)
-    return _common.unflatten_tree([getval(leaf) for leaf in leaves], structure)
+    leaves, structure = common.flatten_tree(tree)
+    return common.unflatten_tree([getval(leaf) for leaf in leaves], structure)
 
 
 def _cast_like(g: Any, x: Any) -> Any:

@@ -15,7 +15,7 @@ import tensorflow as tf  # noqa: E402
 import tensorflow.experimental.numpy as tnp  # noqa: E402
 
 from .. import execution  # noqa: E402
-from . import _common  # noqa: E402
+from . import common  # noqa: E402
 from . import backend_of, foreign_error  # noqa: E402
 
 NAME = "tensorflow"
@@ -28,7 +28,7 @@ if _threads:                            # MLBOOK_THREADS: the book's pinned, det
     except RuntimeError as err:         # TensorFlow ran an op already: its pools are fixed
         execution.warn_unpinned(NAME, err)
     tf.config.experimental.enable_op_determinism()
-_DTYPES = {name: tf.as_dtype(name) for name in _common.DTYPES}
+_DTYPES = {name: tf.as_dtype(name) for name in common.DTYPES}
 _NATIVE = (tf.Tensor, tf.Variable)
 
 
@@ -44,7 +44,7 @@ def coerce(x: Any) -> tf.Tensor:
         return tf.convert_to_tensor(x)
     if backend_of(x) not in (None, "numpy"):
         raise foreign_error(x, NAME)
-    return tf.convert_to_tensor(_common.host_array(x))
+    return tf.convert_to_tensor(common.host_array(x))
 
 
 def from_numpy(a: np.ndarray) -> tf.Tensor:

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import execution
-from . import _common
+from . import common
 from . import backend_of, foreign_error
 
 NAME = "torch"
@@ -23,7 +23,7 @@ if _threads:                            # MLBOOK_THREADS: the book's pinned, det
     except RuntimeError as err:         # torch allows it only before its first parallel work
         execution.warn_unpinned(NAME, err)
     torch.use_deterministic_algorithms(True)
-_DTYPES = {name: getattr(torch, name) for name in _common.DTYPES}
+_DTYPES = {name: getattr(torch, name) for name in common.DTYPES}
 
 
 # ----------------------------------------------------------------------------- identity, conversion
@@ -38,7 +38,7 @@ def coerce(x: Any) -> torch.Tensor:
         return torch.from_numpy(np.array(x))
     if backend_of(x) not in (None, "numpy"):
         raise foreign_error(x, NAME)
-    return torch.from_numpy(_common.host_array(x))
+    return torch.from_numpy(common.host_array(x))
 
 
 def from_numpy(a: np.ndarray) -> torch.Tensor:
@@ -273,9 +273,9 @@ def stop_gradient(x: torch.Tensor) -> torch.Tensor:
 def _detach_tree(tree: Any) -> Any:
     if tree is None:
         return None
-    leaves, structure = _common.flatten_tree(tree)
+    leaves, structure = common.flatten_tree(tree)
     leaves = [leaf.detach() if isinstance(leaf, torch.Tensor) else leaf for leaf in leaves]
-    return _common.unflatten_tree(leaves, structure)
+    return common.unflatten_tree(leaves, structure)
 
 
 def _grads(y: torch.Tensor, sources: list[torch.Tensor], seed: torch.Tensor | None,

@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from .. import backends as _backends
+from .. import ops
 from .. import config, ops
 
 __all__ = ["ArrayLoader", "load_array", "synthetic_data"]
@@ -42,12 +42,11 @@ class ArrayLoader:
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         order = config.generator().permutation(self.n) if self.shuffle else np.arange(self.n)
-        b = _backends.current()
         for start in range(0, self.n, self.batch_size):
             idx = order[start:start + self.batch_size]
             if self.drop_last and len(idx) < self.batch_size:
                 break
-            batch = tuple(b.from_numpy(a[idx]) for a in self.arrays)
+            batch = tuple(ops.from_numpy(a[idx]) for a in self.arrays)
             if self.transform is not None:
                 batch = (self.transform(batch[0]),) + batch[1:]
             yield batch
@@ -67,5 +66,4 @@ def synthetic_data(w: Any, b: float, num_examples: int, noise: float = 0.01) -> 
     gen = config.generator()
     X = gen.normal(0, 1, (num_examples, len(w_np))).astype(config.DEFAULT_FLOAT)
     y = X @ w_np + b + gen.normal(0, noise, num_examples)
-    be = _backends.current()
-    return be.from_numpy(X), be.from_numpy(y.reshape(-1, 1).astype(config.DEFAULT_FLOAT))
+    return ops.from_numpy(X), ops.from_numpy(y.reshape(-1, 1).astype(config.DEFAULT_FLOAT))

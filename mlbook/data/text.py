@@ -9,7 +9,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .. import backends as _backends
+from .. import ops
 from .. import config
 from .download import download, register
 
@@ -114,12 +114,11 @@ def seq_data_iter_random(corpus: Sequence[int], batch_size: int, num_steps: int
     corpus = np.asarray(corpus[int(gen.integers(0, num_steps)):], dtype="int64")
     num_subseqs = (len(corpus) - 1) // num_steps
     starts = gen.permutation(np.arange(0, num_subseqs * num_steps, num_steps))
-    b = _backends.current()
     for i in range(0, batch_size * (num_subseqs // batch_size), batch_size):
         idx = starts[i:i + batch_size]
         X = np.stack([corpus[j:j + num_steps] for j in idx])
         Y = np.stack([corpus[j + 1:j + 1 + num_steps] for j in idx])
-        yield b.from_numpy(X), b.from_numpy(Y)
+        yield ops.from_numpy(X), ops.from_numpy(Y)
 
 
 def seq_data_iter_sequential(corpus: Sequence[int], batch_size: int, num_steps: int
@@ -133,9 +132,8 @@ def seq_data_iter_sequential(corpus: Sequence[int], batch_size: int, num_steps: 
     Xs = np.asarray(corpus[offset:offset + num_tokens], dtype="int64").reshape(batch_size, -1)
     Ys = np.asarray(corpus[offset + 1:offset + 1 + num_tokens],
                     dtype="int64").reshape(batch_size, -1)
-    b = _backends.current()
     for i in range(0, (Xs.shape[1] // num_steps) * num_steps, num_steps):
-        yield b.from_numpy(Xs[:, i:i + num_steps]), b.from_numpy(Ys[:, i:i + num_steps])
+        yield ops.from_numpy(Xs[:, i:i + num_steps]), ops.from_numpy(Ys[:, i:i + num_steps])
 
 
 class SeqDataLoader:

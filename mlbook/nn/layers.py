@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Any
 
 
-from .. import backends as _backends
 from .. import config
 from .. import init as _init
 from .. import ops
@@ -29,8 +28,9 @@ __all__ = ["Linear", "LazyLinear", "Dense", "Flatten", "ReLU", "Sigmoid", "Tanh"
            "BatchNorm", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding"]
 
 
-def _param(init: Any, shape: tuple[int, ...], fan_in: int, fan_out: int) -> Parameter:
-    return Parameter(_backends.current().from_numpy(init(shape, fan_in, fan_out)))
+def init_parameter(init: Any, shape: tuple[int, ...], fan_in: int, fan_out: int) -> Parameter:
+    """A parameter of ``shape`` drawn by initialiser ``init`` (given the layer's fans)."""
+    return Parameter(ops.from_numpy(init(shape, fan_in, fan_out)))
 
 
 class _WeightAndBias(Module):
@@ -46,9 +46,9 @@ class _WeightAndBias(Module):
 
     def _create(self, weight_shape: tuple[int, ...], bias_size: int) -> None:
         fan_in, fan_out = self.fans("weight")
-        self.weight = _param(self.weight_init, weight_shape, fan_in, fan_out)
+        self.weight = init_parameter(self.weight_init, weight_shape, fan_in, fan_out)
         if self.use_bias:
-            self.bias = _param(self.bias_init, (bias_size,), fan_in, fan_out)
+            self.bias = init_parameter(self.bias_init, (bias_size,), fan_in, fan_out)
 
 
 class Linear(_WeightAndBias):
@@ -151,7 +151,7 @@ class Dropout(Module):
         if not self.training or self.p == 0:
             return x
         keep = config.generator().random(ops.shape(x)) >= self.p
-        mask = _backends.current().from_numpy((keep / (1.0 - self.p)).astype(ops.dtype(x)))
+        mask = ops.from_numpy((keep / (1.0 - self.p)).astype(ops.dtype(x)))
         return x * mask
 
     def extra_repr(self) -> str:
@@ -168,7 +168,7 @@ class Conv2d(_WeightAndBias):
                  weight_init: Any = None, bias_init: Any = None) -> None:
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = F._pair(kernel_size, "kernel_size")
+        self.kernel_size = ops.window_pair(kernel_size, "kernel_size")
         self.stride, self.padding = stride, padding
         self._declare(bias, weight_init, bias_init)
         if in_channels is not None:
@@ -221,7 +221,7 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size: int | tuple[int, int]) -> None:
         super().__init__()
-        self.output_size = F._pair(output_size, "output_size")
+        self.output_size = ops.window_pair(output_size, "output_size")
 
     def forward(self, x: Any) -> Any:
         n, c, h, w = ops.shape(x)
@@ -327,7 +327,7 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int, weight_init: Any = None) -> None:
         super().__init__()
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.weight = _param(weight_init or _init.normal(0.0, 1.0),
+        self.weight = init_parameter(weight_init or _init.normal(0.0, 1.0),
                              (num_embeddings, embedding_dim), num_embeddings, embedding_dim)
 
     def forward(self, indices: Any) -> Any:

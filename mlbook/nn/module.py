@@ -21,8 +21,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .. import backends as _backends
-from .. import config
+from .. import config, ops
 from ..init import Initializer
 
 __all__ = ["Parameter", "Module", "Sequential"]
@@ -55,8 +54,7 @@ class Module:
             raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() "
                                "before assigning attributes")
         if isinstance(value, Parameter):
-            b = _backends.current()
-            value = None if value.value is None else b.make_parameter(b.coerce(value.value))
+            value = None if value.value is None else ops.make_parameter(value.value)
             if name not in self._param_names:
                 self._param_names.append(name)
         elif isinstance(value, Module):
@@ -165,19 +163,18 @@ class Module:
     def set_parameter(self, name: str, value: Any) -> None:
         """Overwrite parameter or buffer ``name`` (dotted) in place with ``value`` (same shape)."""
         module, attr = self._owner(name)
-        b = _backends.current()
         current = module.__dict__[attr]
-        value = b.coerce(value)
+        value = ops.array(value)
         if current is None:
-            object.__setattr__(module, attr, b.make_parameter(value))
+            object.__setattr__(module, attr, ops.make_parameter(value))
             return
-        if b.shape(current) != b.shape(value):
-            raise ValueError(f"{name}: cannot assign shape {b.shape(value)} to a parameter of "
-                             f"shape {b.shape(current)}")
-        if b.dtype_name(value) != b.dtype_name(current):
-            value = b.astype(value, b.dtype_name(current))
+        if ops.shape(current) != ops.shape(value):
+            raise ValueError(f"{name}: cannot assign shape {ops.shape(value)} to a parameter of "
+                             f"shape {ops.shape(current)}")
+        if ops.dtype(value) != ops.dtype(current):
+            value = ops.astype(value, ops.dtype(current))
         if attr in module._param_names:
-            b.assign(current, value)
+            ops.assign(current, value)
         else:
             object.__setattr__(module, attr, value)
 
@@ -203,16 +200,15 @@ class Module:
     def initialize(self, init: Initializer, kind: str = "weight") -> "Module":
         """Re-draw every parameter whose name is ``kind`` (``"weight"``, ``"bias"`` ...) in this
         module and below with ``init``.  Returns the module."""
-        b = _backends.current()
         for prefix, module in self.named_modules():
             fans = getattr(module, "fans", None)
             for name in module._param_names:
                 value = module.__dict__.get(name)
                 if name != kind or value is None:
                     continue
-                shape = b.shape(value)
+                shape = ops.shape(value)
                 fan_in, fan_out = fans(name) if fans else _default_fans(shape)
-                module.set_parameter(name, b.from_numpy(init(shape, fan_in, fan_out)))
+                module.set_parameter(name, ops.from_numpy(init(shape, fan_in, fan_out)))
         return self
 
     def apply(self, fn: Callable[["Module"], None]) -> "Module":
@@ -225,9 +221,8 @@ class Module:
     def state_dict(self) -> "OrderedDict[str, np.ndarray]":
         """Parameters and buffers as numpy arrays, by dotted name: a snapshot (copies), which
         later training does not change."""
-        b = _backends.current()
-        state = OrderedDict((n, np.array(b.to_numpy(v))) for n, v in self.named_parameters())
-        state.update((n, np.array(b.to_numpy(v))) for n, v in self.named_buffers())
+        state = OrderedDict((n, np.array(ops.to_numpy(v))) for n, v in self.named_parameters())
+        state.update((n, np.array(ops.to_numpy(v))) for n, v in self.named_buffers())
         return state
 
     def save(self, path: str | os.PathLike) -> None:
@@ -254,9 +249,8 @@ class Module:
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Assign parameters and buffers from numpy arrays, checking names and shapes first."""
-        b = _backends.current()
-        ours = OrderedDict((n, b.shape(v)) for n, v in self.named_parameters())
-        ours.update((n, b.shape(v)) for n, v in self.named_buffers())
+        ours = OrderedDict((n, ops.shape(v)) for n, v in self.named_parameters())
+        ours.update((n, ops.shape(v)) for n, v in self.named_buffers())
         missing = [n for n in ours if n not in state]
         unexpected = [n for n in state if n not in ours]
         wrong = [f"{n}: file {tuple(state[n].shape)} vs model {ours[n]}"
@@ -269,7 +263,7 @@ class Module:
                              "no parameters yet: call the model on an input first):\n  "
                              + "\n  ".join(lines))
         for name in ours:
-            self.set_parameter(name, b.from_numpy(state[name]))
+            self.set_parameter(name, ops.from_numpy(state[name]))
 
     # ------------------------------------------------------------------ display
     def extra_repr(self) -> str:

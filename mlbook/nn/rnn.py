@@ -26,7 +26,7 @@ from typing import Any
 
 from .. import init as _init
 from .. import ops
-from .layers import Linear, _param
+from .layers import Linear, init_parameter
 from .module import Module
 
 __all__ = ["RNN", "GRU", "LSTM", "RNNModel"]
@@ -47,9 +47,9 @@ class _Recurrent(Module):
         for layer in range(num_layers):
             size_in = input_size if layer == 0 else hidden_size * self.directions
             for suffix in self._suffixes():
-                setattr(self, f"weight_x_l{layer}{suffix}", _param(init, (size_in, g), 0, 0))
-                setattr(self, f"weight_h_l{layer}{suffix}", _param(init, (hidden_size, g), 0, 0))
-                setattr(self, f"bias_l{layer}{suffix}", _param(init, (g,), 0, 0))
+                setattr(self, f"weight_x_l{layer}{suffix}", init_parameter(init, (size_in, g), 0, 0))
+                setattr(self, f"weight_h_l{layer}{suffix}", init_parameter(init, (hidden_size, g), 0, 0))
+                setattr(self, f"bias_l{layer}{suffix}", init_parameter(init, (g,), 0, 0))
 
     def _suffixes(self) -> list[str]:
         return ["", "_reverse"][:self.directions]

@@ -1,0 +1,118 @@
+"""Softmax, cross-entropy, convolution and pooling.
+
+Convolution and pooling take NCHW tensors.  Each backend uses its native kernel
+(``torch.nn.functional``, ``mxnet.npx``, ``tf.nn`` with an NHWC transpose, ``jax.lax``); the
+numpy backend has hand-written im2col kernels with their gradients.  Output size along each
+spatial axis:
+
+.. math:: \\lfloor (n + 2p - k) / s \\rfloor + 1
+
+for input size :math:`n`, padding :math:`p`, kernel :math:`k` and stride :math:`s`.
+Average pooling counts the zero padding (``count_include_pad=True`` in PyTorch terms);
+max pooling pads with :math:`-\\infty`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .core import Tensor, as_float, backend
+from .reductions import logsumexp
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    r""":math:`x_i - \log\sum_j e^{x_j}` along ``axis``, computed stably (see :func:`logsumexp`)."""
+    b = backend()
+    x = as_float(b, x)
+    native = getattr(b, "log_softmax", None)
+    if native is not None:
+        return native(x, int(axis))
+    return x - logsumexp(x, axis, keepdims=True)
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    r""":math:`e^{x_i} / \sum_j e^{x_j}` along ``axis``, stable for large inputs."""
+    b = backend()
+    x = as_float(b, x)
+    native = getattr(b, "softmax", None)
+    if native is not None:
+        return native(x, int(axis))
+    return b.exp(log_softmax(x, axis))
+
+
+def fused_cross_entropy(logits: Tensor, labels: Tensor) -> Tensor | None:
+    """Per-example softmax cross-entropy of 2-D float ``logits`` and int64 ``labels`` from the
+    backend's fused kernel, or None when the backend has none (the caller computes it from
+    :func:`logsumexp`)."""
+    b = backend()
+    native = getattr(b, "cross_entropy", None)
+    return None if native is None else native(b.coerce(logits), b.coerce(labels))
+
+
+def window_pair(v: int | tuple[int, int], what: str) -> tuple[int, int]:
+    """A kernel size, stride or padding given as an int or a pair, as a checked pair of ints."""
+    pair = (int(v), int(v)) if isinstance(v, int) else tuple(int(i) for i in v)
+    low = 0 if what == "padding" else 1
+    if len(pair) != 2 or min(pair) < low:
+        raise ValueError(f"{what} must be an int or a pair of ints >= {low}, got {v!r}")
+    return pair  # type: ignore[return-value]
+
+
+def conv_output_size(n: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
+    """Length of a convolution or pooling output along one axis: ``(n + 2p - k) // s + 1``."""
+    return (n + 2 * padding - kernel) // stride + 1
+
+
+def _check_input(name: str, x: Any, kernel: tuple[int, int], padding: tuple[int, int]) -> None:
+    shape = backend().shape(x)
+    if len(shape) != 4:
+        raise ValueError(f"{name} needs an NCHW input with 4 axes, got shape {shape}")
+    for axis, n, k, p in zip("HW", shape[2:], kernel, padding):
+        if n + 2 * p < k:
+            raise ValueError(f"{name}: kernel {k} is larger than the padded input along {axis} "
+                             f"({n} + 2*{p}); input shape {shape}")
+
+
+def conv2d(x: Any, weight: Any, bias: Any = None, stride: int | tuple[int, int] = 1,
+           padding: int | tuple[int, int] = 0) -> Any:
+    """2-D cross-correlation of ``x`` (N, C, H, W) with ``weight`` (O, C, kh, kw), plus ``bias``
+    (O,) if given: :math:`y_{n,o,i,j} = b_o + \\sum_{c,a,b} x_{n,c,si+a,sj+b} w_{o,c,a,b}`."""
+    b = backend()
+    x, weight = b.coerce(x), b.coerce(weight)
+    ws = b.shape(weight)
+    if len(ws) != 4:
+        raise ValueError(f"conv2d needs a weight of shape (out, in, kh, kw), got {ws}")
+    stride, padding = window_pair(stride, "stride"), window_pair(padding, "padding")
+    _check_input("conv2d", x, ws[2:], padding)
+    channels = b.shape(x)[1]
+    if channels != ws[1]:
+        raise ValueError(f"conv2d: input has {channels} channels but the weight expects {ws[1]} "
+                         f"(weight shape {ws})")
+    out = b.conv2d(x, weight, stride, padding)
+    if bias is not None:
+        out = out + b.reshape(b.coerce(bias), (1, -1, 1, 1))
+    return out
+
+
+def max_pool2d(x: Any, kernel_size: int | tuple[int, int], stride: Any = None,
+               padding: int | tuple[int, int] = 0) -> Any:
+    """Maximum over each ``kernel_size`` window (stride defaults to the kernel size)."""
+    return _pool("max_pool2d", x, kernel_size, stride, padding)
+
+
+def avg_pool2d(x: Any, kernel_size: int | tuple[int, int], stride: Any = None,
+               padding: int | tuple[int, int] = 0) -> Any:
+    """Mean over each ``kernel_size`` window (stride defaults to the kernel size)."""
+    return _pool("avg_pool2d", x, kernel_size, stride, padding)
+
+
+def _pool(name: str, x: Any, kernel_size: Any, stride: Any, padding: Any) -> Any:
+    b = backend()
+    x = b.coerce(x)
+    kernel = window_pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else window_pair(stride, "stride")
+    padding = window_pair(padding, "padding")
+    if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
+        raise ValueError(f"{name}: padding {padding} must be at most half the kernel {kernel}")
+    _check_input(name, x, kernel, padding)
+    return getattr(b, name)(x, kernel, stride, padding)
