@@ -19,6 +19,10 @@ from mlbook.records import BY_NAME
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--book-cache", action="store", default=None, metavar="DIR",
+                     help="keep the book's executions in this execution cache (e.g. "
+                          "docs/_build/cache, which `mlbook build` then reuses) instead of a "
+                          "fresh temporary one; entries already there are reused")
     parser.addoption("--backend", action="store", default=None,
                      help=f"comma-separated backends to test ({', '.join(config.BACKENDS)}; "
                           "aliases allowed); default: all of them")
@@ -105,8 +109,15 @@ def _sections_needed(session: pytest.Session) -> list:
 
 
 @pytest.fixture(scope="session")
-def book_cache_dir(tmp_path_factory: pytest.TempPathFactory):
-    """This session's execution cache: fresh, so the tests always execute the sections."""
+def book_cache_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """This session's execution cache: fresh, so the tests always execute the sections; or the
+    folder ``--book-cache`` names."""
+    import pathlib
+    option = request.config.getoption("--book-cache")
+    if option:
+        path = pathlib.Path(option).resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
     return tmp_path_factory.mktemp("book-cache")
 
 
