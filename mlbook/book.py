@@ -119,6 +119,7 @@ def run_section(path: str | os.PathLike, backend: str | None = None, timeout: in
                               "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
     env.setdefault("SOURCE_DATE_EPOCH", "0")          # no build date inside SVG figures
     env.update(execution.environment(threads, base=env))
+    env.update(execution.compilation_cache(base=env))   # JAX's compiled operations, kept
     env.pop(execution.PERTURB_ENV, None)                 # the book itself is never perturbed
     env.update(extra_env or {})
     sockets = tempfile.mkdtemp(prefix="mlbook-kernel-")      # local sockets, not TCP ports

@@ -114,6 +114,21 @@ def environment(n: int = BOOK_THREADS, base: Mapping[str, str] | None = None) ->
     return env
 
 
+def compilation_cache(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Variables that give JAX kernels a persistent compilation cache shared by every section
+    (``$XDG_CACHE_HOME/mlbook/jax``, or the folder ``JAX_COMPILATION_CACHE_DIR`` in ``base``
+    names).  JAX compiles each operation once per shape; most of a small section's time on JAX
+    is compilation, and sections, the tests and the website build compile the same operations.
+    A cached executable is the one a fresh compilation gives, so numbers do not change."""
+    base = os.environ if base is None else base
+    folder = base.get("JAX_COMPILATION_CACHE_DIR") or os.path.join(
+        base.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+        "mlbook", "jax")
+    return {"JAX_COMPILATION_CACHE_DIR": folder,
+            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+            "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
+
+
 def apply() -> int | None:
     """Pin this process's pools when ``MLBOOK_THREADS`` is set (called by ``import mlbook``).
 

@@ -184,3 +184,13 @@ def test_cli_run_prints_the_numbers_of_the_build(book_runs, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "mlbook", "run", str(TRAINING_SECTION),
                           "--threads", "0"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "positive whole number of threads" in bad.stderr
+
+
+def test_jax_kernels_share_a_persistent_compilation_cache(tmp_path):
+    """Book kernels get JAX's persistent compilation cache: in ``$XDG_CACHE_HOME/mlbook/jax``
+    by default, or where ``JAX_COMPILATION_CACHE_DIR`` already points."""
+    env = execution.compilation_cache({"XDG_CACHE_HOME": str(tmp_path)})
+    assert env["JAX_COMPILATION_CACHE_DIR"] == str(tmp_path / "mlbook" / "jax")
+    assert env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] == "0"
+    mine = execution.compilation_cache({"JAX_COMPILATION_CACHE_DIR": "/elsewhere"})
+    assert mine["JAX_COMPILATION_CACHE_DIR"] == "/elsewhere"
