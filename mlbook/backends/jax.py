@@ -640,6 +640,22 @@ def cumsum(x: Any, axis: int) -> Any:
     return jnp.cumsum(x, axis=axis)
 
 
+def logsumexp(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    return jax.nn.logsumexp(x, axis=axis, keepdims=keepdims)
+
+
+def softmax(x: Any, axis: int) -> Any:
+    return jax.nn.softmax(x, axis=axis)
+
+
+def log_softmax(x: Any, axis: int) -> Any:
+    return jax.nn.log_softmax(x, axis=axis)
+
+
+def cross_entropy(logits: Any, labels: Any) -> Any:
+    return -jnp.take_along_axis(jax.nn.log_softmax(logits, axis=1), labels[:, None], axis=1)[:, 0]
+
+
 # ----------------------------------------------------------------------------- linear algebra
 matmul, einsum = jnp.matmul, jnp.einsum
 
