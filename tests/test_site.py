@@ -270,8 +270,8 @@ def test_build_of_an_unknown_section_or_backend(tmp_path):
     stray.write_text("# stray\n")
     with pytest.raises(site.BuildError, match="is not a section of the book"):
         site.build([stray], ["numpy"], root=ROOT, build_dir=tmp_path)
-    with pytest.raises(ValueError, match="unknown mlbook backend 'jax'; valid names"):
-        site.build(None, ["jax"], root=ROOT, build_dir=tmp_path)
+    with pytest.raises(ValueError, match="unknown mlbook backend 'caffe'; valid names"):
+        site.build(None, ["caffe"], root=ROOT, build_dir=tmp_path)
 
 
 def test_pandoc_from_path_or_from_pypandoc_binary(monkeypatch):
