@@ -1,4 +1,4 @@
-"""The JAX backend: ``jax.Array`` tensors, gradients from ``jax.vjp``.
+"""The JAX backend: ``jax.Array`` tensors, gradients from a tape of compiled ``jax.vjp``\ s.
 
 JAX differs from the other frameworks in three ways, each answered here:
 
@@ -26,12 +26,12 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-from jax import lax  # noqa: E402
+import jax
+import jax.numpy as jnp
+from jax import lax
 
-from . import common  # noqa: E402
-from . import backend_of, foreign_error  # noqa: E402
+from . import common
+from . import backend_of, foreign_error
 
 jax.config.update("jax_enable_x64", True)
 
