@@ -1,4 +1,4 @@
-"""The JAX backend: ``jax.Array`` tensors, gradients from a tape of compiled ``jax.vjp``\ s.
+"""The JAX backend: ``jax.Array`` tensors, gradients from a tape of compiled operations.
 
 JAX differs from the other frameworks in three ways, each answered here:
 
