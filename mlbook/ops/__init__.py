@@ -28,20 +28,20 @@ from __future__ import annotations
 from .creation import (  # noqa: F401
     array, tensor, arange, zeros, ones, full, eye, zeros_like, ones_like, full_like, linspace)
 from .shape import (  # noqa: F401
-    shape, size, ndim, reshape, transpose, permute, swapaxes, T, expand_dims, squeeze, flatten, 
+    shape, size, ndim, reshape, transpose, permute, swapaxes, T, expand_dims, squeeze, flatten,
     concat, stack, split, tile, repeat, broadcast_to, pad)
 from .elementwise import (  # noqa: F401
-    exp, log, log1p, sqrt, abs, sign, sin, cos, tanh, sigmoid, relu, maximum, minimum, clip, 
+    exp, log, log1p, sqrt, abs, sign, sin, cos, tanh, sigmoid, relu, maximum, minimum, clip,
     where, power, floor, round)
 from .reductions import (  # noqa: F401
     sum, mean, max, min, prod, argmax, argmin, var, std, cumsum, logsumexp, any, all)
 from .linalg import (  # noqa: F401
     matmul, dot, mv, outer, tensordot, einsum, norm)
 from .logic import (  # noqa: F401
-    equal, not_equal, greater, greater_equal, less, less_equal, logical_and, logical_or, 
+    equal, not_equal, greater, greater_equal, less, less_equal, logical_and, logical_or,
     logical_not)
 from .conversion import (  # noqa: F401
-    float16, float32, float64, int32, int64, uint8, bool_, dtype, astype, is_floating, 
+    float16, float32, float64, int32, int64, uint8, bool_, dtype, astype, is_floating,
     is_tensor, to_numpy, from_numpy, item, tolist)
 from .indexing import (  # noqa: F401
     take, gather, take_along_axis, one_hot, boolean_mask, index_update)
