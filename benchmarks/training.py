@@ -1,9 +1,12 @@
 """One training epoch on the digits (1,437 images, minibatches of 64): mlbook against the same
 training written with each framework's own API.
 
-* MLP: 64-128-10 with ReLU, softmax cross-entropy, SGD (lr 0.3);
-* LeNet-style CNN: conv3x3(6, pad 1)-tanh-avgpool2-conv3x3(16, pad 1)-tanh-avgpool2-64-tanh-10,
-  Adam (lr 0.01).
+* MLP: 64-128-10 with ReLU, softmax cross-entropy;
+* LeNet-style CNN: conv3x3(6, pad 1)-tanh-avgpool2-conv3x3(16, pad 1)-tanh-avgpool2-64-tanh-10;
+
+each trained with SGD with momentum (lr 0.1, momentum 0.9) and with Adam (lr 0.01).  mlbook runs
+twice: with the backend's fused optimiser kernels (the default) and with the reference update
+(``fused=False``, as ``MLBOOK_FUSED=0`` sets), so the table shows what the kernels buy.
 
 Both versions start from the same weights and see the same minibatches; the native versions
 are written as a user of that framework would (``torch.nn.functional`` and ``torch.optim``;
@@ -43,8 +46,12 @@ def lenet():
                          nn.Flatten(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 10))
 
 
-MODELS = {"MLP": (mlp, lambda net: optim.SGD(net, lr=0.3)),
-          "LeNet": (lenet, lambda net: optim.Adam(net, lr=0.01))}
+MODELS = {"MLP": mlp, "LeNet": lenet}
+LR = {"SGD-m": 0.1, "Adam": 0.01}
+MOMENTUM = 0.9
+OPTIMISERS = {"SGD-m": lambda net, fused: optim.SGD(net, lr=LR["SGD-m"], momentum=MOMENTUM,
+                                                    fused=fused),
+              "Adam": lambda net, fused: optim.Adam(net, lr=LR["Adam"], fused=fused)}
 
 
 def batches(X, y):
@@ -52,11 +59,11 @@ def batches(X, y):
     return [(X[order[i:i + BATCH]], y[order[i:i + BATCH]]) for i in range(0, len(y), BATCH)]
 
 
-def mlbook_epoch(model: str, host_batches) -> Callable[[], float]:
-    make, make_opt = MODELS[model]
+def mlbook_epoch(model: str, opt: str, host_batches, fused: bool | None = None
+                 ) -> Callable[[], float]:
     mb.seed(0)
-    net = make()
-    trainer = train.Trainer(net, losses.cross_entropy, make_opt(net))
+    net = MODELS[model]()
+    trainer = train.Trainer(net, losses.cross_entropy, OPTIMISERS[opt](net, fused))
     b = backends.current()
 
     def epoch():
@@ -67,7 +74,7 @@ def mlbook_epoch(model: str, host_batches) -> Callable[[], float]:
 
 
 # ----------------------------------------------------------------------------- native versions
-def native_torch(model, w, host_batches):
+def native_torch(model, opt_name, w, host_batches):
     import torch
     import torch.nn.functional as F
     p = {k: torch.tensor(v, requires_grad=True) for k, v in w.items()}
@@ -75,14 +82,14 @@ def native_torch(model, w, host_batches):
         def forward(X):
             h = torch.relu(X.reshape(len(X), -1) @ p["1.weight"] + p["1.bias"])
             return h @ p["3.weight"] + p["3.bias"]
-        opt = torch.optim.SGD(p.values(), lr=0.3)
     else:
         def forward(X):
             h = F.avg_pool2d(torch.tanh(F.conv2d(X, p["0.weight"], p["0.bias"], padding=1)), 2)
             h = F.avg_pool2d(torch.tanh(F.conv2d(h, p["3.weight"], p["3.bias"], padding=1)), 2)
             h = torch.tanh(h.reshape(len(h), -1) @ p["7.weight"] + p["7.bias"])
             return h @ p["9.weight"] + p["9.bias"]
-        opt = torch.optim.Adam(p.values(), lr=0.01)
+    opt = (torch.optim.SGD(p.values(), lr=LR[opt_name], momentum=MOMENTUM) if opt_name == "SGD-m"
+           else torch.optim.Adam(p.values(), lr=LR[opt_name]))
 
     def epoch():
         for X, y in host_batches:
@@ -94,7 +101,7 @@ def native_torch(model, w, host_batches):
     return epoch
 
 
-def native_tensorflow(model, w, host_batches):
+def native_tensorflow(model, opt_name, w, host_batches):
     import tensorflow as tf
     p = {k: tf.Variable(v if v.ndim != 4 else v.transpose(2, 3, 1, 0)) for k, v in w.items()}
     nhwc = [(X.transpose(0, 2, 3, 1), y) for X, y in host_batches]
@@ -102,7 +109,6 @@ def native_tensorflow(model, w, host_batches):
         def forward(X):
             h = tf.nn.relu(tf.reshape(X, [X.shape[0], -1]) @ p["1.weight"] + p["1.bias"])
             return h @ p["3.weight"] + p["3.bias"]
-        opt = tf.keras.optimizers.SGD(learning_rate=0.3)
     else:
         def forward(X):
             h = tf.nn.avg_pool2d(tf.tanh(tf.nn.conv2d(X, p["0.weight"], 1, "SAME")
@@ -112,7 +118,9 @@ def native_tensorflow(model, w, host_batches):
             h = tf.reshape(tf.transpose(h, [0, 3, 1, 2]), [h.shape[0], -1])   # same order
             h = tf.tanh(h @ p["7.weight"] + p["7.bias"])
             return h @ p["9.weight"] + p["9.bias"]
-        opt = tf.keras.optimizers.Adam(learning_rate=0.01, epsilon=1e-8)
+    opt = (tf.keras.optimizers.SGD(learning_rate=LR[opt_name], momentum=MOMENTUM)
+           if opt_name == "SGD-m" else
+           tf.keras.optimizers.Adam(learning_rate=LR[opt_name], epsilon=1e-8))
     variables = list(p.values())
 
     def epoch():
@@ -125,7 +133,7 @@ def native_tensorflow(model, w, host_batches):
     return epoch
 
 
-def native_mxnet(model, w, host_batches):
+def native_mxnet(model, opt_name, w, host_batches):
     from mlbook.backends import mxnet as _  # noqa: F401 - numpy.bool fix and set_np()
     import mxnet as mx
     from mxnet import autograd, np as mnp, npx
@@ -138,7 +146,6 @@ def native_mxnet(model, w, host_batches):
         def forward(X):
             h = npx.relu(mnp.dot(X.reshape(X.shape[0], -1), P["1.weight"]) + P["1.bias"])
             return mnp.dot(h, P["3.weight"]) + P["3.bias"]
-        opt = mx.optimizer.SGD(learning_rate=0.3)
     else:
         def block(X, k):
             h = npx.convolution(X, P[f"{k}.weight"], P[f"{k}.bias"], kernel=(3, 3), pad=(1, 1),
@@ -149,7 +156,9 @@ def native_mxnet(model, w, host_batches):
             h = block(block(X, 0), 3)
             h = mnp.tanh(mnp.dot(h.reshape(h.shape[0], -1), P["7.weight"]) + P["7.bias"])
             return mnp.dot(h, P["9.weight"]) + P["9.bias"]
-        opt = mx.optimizer.Adam(learning_rate=0.01, epsilon=1e-8)
+    opt = (mx.optimizer.SGD(learning_rate=LR[opt_name], momentum=MOMENTUM)
+           if opt_name == "SGD-m" else
+           mx.optimizer.Adam(learning_rate=LR[opt_name], epsilon=1e-8))
     updater = mx.optimizer.get_updater(opt)
 
     def epoch():
@@ -165,12 +174,30 @@ def native_mxnet(model, w, host_batches):
     return epoch
 
 
-def native_numpy(model, w, host_batches):
+def written_out(opt_name: str, sqrt: Callable) -> Callable:
+    """The update a user of an array library without optimisers writes (optax's formulas),
+    functional: ``update(p, g, state, t) -> (p, state)`` for one array."""
+    lr = LR[opt_name]
+    if opt_name == "SGD-m":
+        def update(p, g, state, t):
+            v = MOMENTUM * state.get("v", 0.0) + g
+            return p - lr * v, {"v": v}
+    else:
+        def update(p, g, state, t):
+            m = 0.9 * state.get("m", 0.0) + 0.1 * g
+            v = 0.999 * state.get("v", 0.0) + 0.001 * g * g
+            return p - lr * (m / (1 - 0.9 ** t)) / (sqrt(v / (1 - 0.999 ** t)) + 1e-8), \
+                {"m": m, "v": v}
+    return update
+
+
+def native_numpy(model, opt_name, w, host_batches):
     if model != "MLP":
         return None
     import autograd
     import autograd.numpy as anp
-    params = [np.array(w[k]) for k in ("1.weight", "1.bias", "3.weight", "3.bias")]
+    names = ("1.weight", "1.bias", "3.weight", "3.bias")
+    params = [np.array(w[k]) for k in names]
 
     def loss_fn(p, X, y):
         h = anp.maximum(X.reshape(len(X), -1) @ p[0] + p[1], 0)
@@ -179,17 +206,21 @@ def native_numpy(model, w, host_batches):
         lse = anp.log(anp.sum(anp.exp(o - m), axis=1)) + m[:, 0]
         return anp.mean(lse - o[np.arange(len(y)), y])
     step = autograd.value_and_grad(loss_fn)
+    update = written_out(opt_name, np.sqrt)
+    state = {"t": 0, "slots": [{} for _ in params]}
 
     def epoch():
         for X, y in host_batches:
             loss, g = step(params, X, y)
-            for v, gv in zip(params, g):
-                v -= 0.3 * gv
+            state["t"] += 1
+            for i, gv in enumerate(g):
+                params[i], state["slots"][i] = update(params[i], gv, state["slots"][i],
+                                                      state["t"])
         return float(loss)
     return epoch
 
 
-def native_jax(model, w, host_batches):
+def native_jax(model, opt_name, w, host_batches):
     from mlbook.backends import jax as _  # noqa: F401 - the same jax_enable_x64 as mlbook's
     import jax
     import jax.numpy as jnp
@@ -217,23 +248,15 @@ def native_jax(model, w, host_batches):
         return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1))
 
     step = jax.value_and_grad(loss_fn)               # eager, as mlbook runs (no jax.jit)
-    state = {"t": 0, "m": {k: jnp.zeros_like(v) for k, v in p.items()},
-             "v": {k: jnp.zeros_like(v) for k, v in p.items()}}
+    update = written_out(opt_name, jnp.sqrt)
+    state = {"t": 0, "slots": {k: {} for k in p}}
 
     def epoch():
         for X, y in host_batches:
             loss, g = step(p, jnp.asarray(X), jnp.asarray(y))
-            if model == "MLP":
-                for k in p:
-                    p[k] = p[k] - 0.3 * g[k]
-                continue
             state["t"] += 1
-            t = state["t"]
-            for k in p:                                  # Adam, lr 0.01, as optax.adam
-                m = state["m"][k] = 0.9 * state["m"][k] + 0.1 * g[k]
-                v = state["v"][k] = 0.999 * state["v"][k] + 0.001 * g[k] * g[k]
-                p[k] = p[k] - 0.01 * (m / (1 - 0.9 ** t)) / (jnp.sqrt(v / (1 - 0.999 ** t))
-                                                             + 1e-8)
+            for k in p:
+                p[k], state["slots"][k] = update(p[k], g[k], state["slots"][k], state["t"])
         return float(loss)
     return epoch
 
@@ -256,25 +279,37 @@ def main(argv=None) -> int:
     rows = []
     for name in each_backend(args.backend):
         for model in MODELS:
-            ours, weights = mlbook_epoch(model, host)
-            native = NATIVE[name](model, weights, host)
-            ours(), native() if native else None                  # warm-up epoch
-            t_ours, t_native = [], []
-            for r in range(args.rounds):                           # alternate, one epoch each
-                t_ours.append(seconds(ours))
+            for opt in OPTIMISERS:
+                fused, weights = mlbook_epoch(model, opt, host)
+                reference, _ = mlbook_epoch(model, opt, host, fused=False)
+                native = NATIVE[name](model, opt, weights, host)
+                runs = {"fused": fused, "reference": reference}
                 if native:
-                    t_native.append(seconds(native))
-            to = statistics.median(t_ours)
-            tn = statistics.median(t_native) if native else None
-            rows.append((name, model, tn, to))
-            print(f"{name:<11} {model:<6} native {tn if tn else float('nan'):7.3f} s  mlbook "
-                  f"{to:7.3f} s", file=sys.stderr)
-    print("| backend | model | native (s/epoch) | mlbook (s/epoch) | mlbook / native |")
-    print("|---|---|---:|---:|---:|")
-    for name, model, tn, to in rows:
-        native = f"{tn:.3f}" if tn else "—"
-        ratio = f"{to / tn:.2f}" if tn else "—"
-        print(f"| {name} | {model} | {native} | {to:.3f} | {ratio} |")
+                    runs["native"] = native
+                for fn in runs.values():                          # warm-up epoch
+                    fn()
+                times: dict[str, list[float]] = {k: [] for k in runs}
+                for _ in range(args.rounds):                      # alternate, one epoch each
+                    for k, fn in runs.items():
+                        times[k].append(seconds(fn))
+                med = {k: statistics.median(v) for k, v in times.items()}
+                rows.append((name, model, opt, med))
+                print(f"{name:<11} {model:<6} {opt:<6} " + "  ".join(
+                    f"{k} {v:7.4f} s" for k, v in med.items()), file=sys.stderr)
+    print("| backend | model | optimiser | native (s/epoch) | mlbook, reference update | "
+          "mlbook (s/epoch) | mlbook / native |")
+    print("|---|---|---|---:|---:|---:|---:|")
+    for name, model, opt, med in rows:
+        tn = med.get("native")
+        native = f"{tn:.4f}" if tn else "—"
+        ratio = f"{med['fused'] / tn:.2f}" if tn else "—"
+        print(f"| {name} | {model} | {opt} | {native} | {med['reference']:.4f} | "
+              f"{med['fused']:.4f} | {ratio} |")
+    lenet = {(n, o): med["fused"] for n, m, o, med in rows if m == "LeNet"}
+    for opt in OPTIMISERS:
+        if ("numpy", opt) in lenet and ("torch", opt) in lenet:
+            print(f"\nnumpy / torch, mlbook's LeNet epoch with {opt}: "
+                  f"{lenet['numpy', opt] / lenet['torch', opt]:.2f}")
     return 0
 
 

@@ -10,13 +10,20 @@ a new array: :mod:`mlbook.ops.parameters`).
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from typing import Any
 
 from . import ops
+from .ops.core import backend
+from .ops.parameters import can_compile, compile_function, optimizer_kernel, value_of
 from .nn.module import Module
 
-__all__ = ["Optimizer", "SGD", "Adam", "RMSProp", "Adagrad", "clip_grad_norm", "global_norm"]
+__all__ = ["Optimizer", "SGD", "Adam", "RMSProp", "Adagrad", "clip_grad_norm", "global_norm",
+           "fused_from_env", "FUSED_ENV"]
+
+#: Environment variable that switches the backends' fused optimiser kernels off (``0``).
+FUSED_ENV = "MLBOOK_FUSED"
 
 
 def global_norm(grads: Any) -> Any:
@@ -54,8 +61,14 @@ class Optimizer:
 
     GROUP_KEYS = ("params", "lr", "weight_decay")
 
-    def __init__(self, params: Any, lr: float, weight_decay: float = 0.0) -> None:
-        self.lr, self.weight_decay = lr, weight_decay
+    def __init__(self, params: Any, lr: float, weight_decay: float = 0.0,
+                 fused: bool | None = None) -> None:
+        if fused not in (None, True, False):
+            raise ValueError(f"fused must be None (fused where the backend can), True or "
+                             f"False, got {fused!r}")
+        self.lr, self.weight_decay, self.fused = lr, weight_decay, fused
+        self._paths: dict[str, str] = {}               # backend name -> update path
+        self._compiled_cache: dict[Any, Any] = {}
         self._lr_scale: dict[str, float] = {}          # per-parameter rate / lr, from groups
         self._decay: dict[str, float] = {}             # per-parameter weight decay, from groups
         self._frozen: set[str] = set()                 # names whose gradients are ignored
@@ -146,31 +159,145 @@ class Optimizer:
         """The learning rate of parameter ``name``: ``lr``, times its group's proportion."""
         return self.lr * self._lr_scale.get(name, 1.0)
 
+    # ------------------------------------------------------------------ the update
     def step(self, grads: Any) -> None:
-        """Apply one update with ``grads`` (dict by parameter name, or a list in order)."""
+        """Apply one update with ``grads`` (dict by parameter name, or a list in order): one
+        collective step over all parameters (:meth:`update`)."""
         self.t += 1
-        for name, g in self._named_grads(grads).items():
-            p = self.params[name]
+        named = self._named_grads(grads)
+        for name, g in named.items():
             if name not in self._checked:              # shapes do not change: check once
+                p = self.params[name]
                 if ops.shape(g) != ops.shape(p):
                     raise ValueError(f"gradient for {name} has shape {ops.shape(g)}, the "
                                      f"parameter {ops.shape(p)}")
                 self._checked.add(name)
-            decay = self._decay.get(name, self.weight_decay)
-            if decay:
-                g = g + decay * p                      # L2 penalty (λ/2)‖w‖² in the gradient
-            ops.assign_sub(p, self.delta(name, p, g, self.lr_of(name)))
+        names = list(named)
+        self.update([self.params[n] for n in names], list(named.values()),
+                    [self._state_of(n) for n in names], [self.lr_of(n) for n in names],
+                    [self._decay.get(n, self.weight_decay) for n in names])
 
-    def delta(self, name: str, p: Any, g: Any, lr: float) -> Any:
-        """The change subtracted from parameter ``p`` given its gradient ``g`` and learning
-        rate ``lr``."""
+    def update(self, params: list[Any], grads: list[Any], states: list[dict[str, Any]],
+               lrs: list[float], decays: list[float]) -> None:
+        """Update every parameter in ``params`` in place, given its gradient, its state (the
+        dict of its slots, updated in place), its rate and its weight decay.
+
+        This is where a backend's fused kernel takes over (:attr:`update_path` says which
+        runs); the default is the reference: for each parameter,
+        :math:`g \\leftarrow g + \\lambda w` (the L2 penalty :math:`\\tfrac{\\lambda}{2}
+        \\|w\\|^2`), then ``w -= delta``, from :meth:`delta`."""
+        path = self._path()
+        if path == "kernel":
+            kernel = optimizer_kernel(self.kind)
+            kernel(params, grads, states, lrs, decays, self.t, **self.hyper())
+        elif path == "compiled":
+            values, new_states = self._compiled()(
+                [value_of(p) for p in params], grads,
+                [{k: s[k] for k in self.slots} for s in states], lrs, decays,
+                self.constants(self.t))
+            for p, v, s, new in zip(params, values, states, new_states):
+                ops.assign(p, v)
+                s.update(new)
+        else:
+            constants = self.constants(self.t)
+            for p, g, s, lr, decay in zip(params, grads, states, lrs, decays):
+                if decay:
+                    g = g + decay * p                  # L2 penalty (λ/2)‖w‖² in the gradient
+                change, new = self.delta(g, {k: s[k] for k in self.slots}, lr, constants)
+                s.update(new)
+                ops.assign_sub(p, change)
+
+    def delta(self, g: Any, state: dict[str, Any], lr: float, constants: dict[str, float]
+              ) -> tuple[Any, dict[str, Any]]:
+        """The reference definition of the algorithm, for one parameter: the change subtracted
+        from it and its new state, given its gradient ``g`` (weight decay included), its
+        ``state`` (the slots named in :attr:`slots`, zeros before the first step), its rate
+        ``lr`` and this step's :meth:`constants`.  Written with mlbook ops and without side
+        effects, so a backend may also compile it (:attr:`update_path`)."""
         raise NotImplementedError
 
-    def _slot(self, name: str, key: str, like: Any) -> Any:
-        state = self.state.setdefault(name, {})
-        if key not in state:
-            state[key] = ops.zeros_like(like)
-        return state[key]
+    def constants(self, t: int) -> dict[str, float]:
+        """Scalars that depend on the step count ``t`` (1 at the first step), computed once per
+        step in double precision (Adam's bias corrections), for :meth:`delta`."""
+        return {}
+
+    def hyper(self) -> dict[str, float]:
+        """The hyperparameters a fused kernel needs besides the rates and weight decays."""
+        return {}
+
+    #: Per-parameter state the algorithm keeps (created as zeros like the parameter).
+    slots: tuple[str, ...] = ()
+    #: Name of the backend kernels that compute this algorithm (``OPTIMIZER_KERNELS``).
+    kind: str | None = None
+
+    @property
+    def update_path(self) -> str:
+        """How :meth:`update` runs on the active backend: ``"kernel"`` (the backend's fused
+        kernel for this algorithm), ``"compiled"`` (:meth:`delta` for all parameters compiled
+        into one computation, on backends that compile) or ``"reference"`` (:meth:`delta`
+        called per parameter).  ``fused=False`` or ``MLBOOK_FUSED=0`` gives the reference."""
+        return self._path()
+
+    def _path(self) -> str:
+        key = backend().NAME
+        path = self._paths.get(key)
+        if path is None:
+            path = self._paths[key] = self._choose_path(key)
+        return path
+
+    def _choose_path(self, backend: str) -> str:
+        wanted = fused_from_env() if self.fused is None else bool(self.fused)
+        if not wanted:
+            return "reference"
+        owner = next((c for c in type(self).__mro__ if "delta" in vars(c)), Optimizer)
+        exact = self.kind is not None and owner is next(
+            c for c in type(self).__mro__ if "kind" in vars(c))
+        if exact and optimizer_kernel(self.kind) is not None:
+            return "kernel"
+        if owner is not Optimizer and can_compile():
+            return "compiled"
+        if self.fused:
+            raise ValueError(f"{type(self).__name__}(fused=True): the {backend} backend has no "
+                             "fused kernel for it and does not compile; use fused=None (fused "
+                             "where available) or fused=False")
+        return "reference"
+
+    def _compiled(self) -> Any:
+        """:meth:`delta` over all parameters as one compiled function (cached per
+        hyperparameters: changing ``momentum`` or ``betas`` compiles anew)."""
+        key = (backend().NAME, tuple(sorted(self.hyper().items())))
+        fn = self._compiled_cache.get(key)
+        if fn is None:
+            def update(values: list[Any], grads: list[Any], states: list[dict[str, Any]],
+                       lrs: list[Any], decays: list[Any], constants: dict[str, Any]) -> Any:
+                new_values, new_states = [], []
+                for p, g, s, lr, decay in zip(values, grads, states, lrs, decays):
+                    change, new = self.delta(g + decay * p, s, lr, constants)
+                    new_values.append(p - change)
+                    new_states.append(new)
+                return new_values, new_states
+            fn = self._compiled_cache[key] = compile_function(update)
+        return fn
+
+    def _state_of(self, name: str) -> dict[str, Any]:
+        """The state of parameter ``name``, its slots zeros at the first step (from then on the
+        update path owns it: a kernel may keep its own form, as MXNet's momentum does)."""
+        state = self.state.get(name)
+        if state is None:
+            like = value_of(self.params[name])
+            state = self.state[name] = {key: ops.zeros_like(like) for key in self.slots}
+        return state
+
+
+def fused_from_env() -> bool:
+    """Whether ``MLBOOK_FUSED`` (``1``, the default, or ``0``) asks for fused updates."""
+    value = os.environ.get(FUSED_ENV, "").strip()
+    if value in ("", "1"):
+        return True
+    if value == "0":
+        return False
+    raise ValueError(f"{FUSED_ENV}={value!r}: use 1 (fused kernels where the backend has them, "
+                     "the default) or 0 (the reference update everywhere)")
 
 
 def _is_groups(params: Any) -> bool:
@@ -188,64 +315,96 @@ class SGD(Optimizer):
     """Minibatch SGD, optionally with momentum :math:`v \\leftarrow \\mu v + g`,
     :math:`w \\leftarrow w - \\eta v`, and weight decay."""
 
+    kind = "sgd"
+
     def __init__(self, params: Any, lr: float, momentum: float = 0.0,
-                 weight_decay: float = 0.0) -> None:
-        super().__init__(params, lr, weight_decay)
+                 weight_decay: float = 0.0, fused: bool | None = None) -> None:
+        super().__init__(params, lr, weight_decay, fused)
         self.momentum = momentum
 
-    def delta(self, name: str, p: Any, g: Any, lr: float) -> Any:
-        if self.momentum:
-            v = self.momentum * self._slot(name, "v", p) + g
-            self.state[name]["v"] = v
-            g = v
-        return lr * g
+    @property
+    def slots(self) -> tuple[str, ...]:  # type: ignore[override]
+        return ("v",) if self.momentum else ()
+
+    def hyper(self) -> dict[str, float]:
+        return {"momentum": self.momentum}
+
+    def delta(self, g: Any, state: dict[str, Any], lr: float, constants: dict[str, float]
+              ) -> tuple[Any, dict[str, Any]]:
+        if not self.momentum:
+            return lr * g, {}
+        v = self.momentum * state["v"] + g
+        return lr * v, {"v": v}
 
 
 class Adam(Optimizer):
     """Adam: :math:`m \\leftarrow \\beta_1 m + (1-\\beta_1) g`, :math:`v \\leftarrow \\beta_2 v +
     (1-\\beta_2) g^2`, :math:`w \\leftarrow w - \\eta\\, \\hat m / (\\sqrt{\\hat v} + \\epsilon)`
-    with bias-corrected :math:`\\hat m, \\hat v`."""
+    with bias-corrected :math:`\\hat m = m / (1 - \\beta_1^t)`, :math:`\\hat v = v / (1 -
+    \\beta_2^t)`."""
+
+    kind = "adam"
+    slots = ("m", "v")
 
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
-        super().__init__(params, lr, weight_decay)
+                 eps: float = 1e-8, weight_decay: float = 0.0, fused: bool | None = None) -> None:
+        super().__init__(params, lr, weight_decay, fused)
         self.betas, self.eps = betas, eps
 
-    def delta(self, name: str, p: Any, g: Any, lr: float) -> Any:
+    def hyper(self) -> dict[str, float]:
+        return {"beta1": self.betas[0], "beta2": self.betas[1], "eps": self.eps}
+
+    def constants(self, t: int) -> dict[str, float]:
         b1, b2 = self.betas
-        m = b1 * self._slot(name, "m", p) + (1 - b1) * g
-        v = b2 * self._slot(name, "v", p) + (1 - b2) * g * g
-        self.state[name].update(m=m, v=v)
-        m_hat = m / (1 - b1 ** self.t)
-        v_hat = v / (1 - b2 ** self.t)
-        return lr * m_hat / (ops.sqrt(v_hat) + self.eps)
+        return {"c1": 1 - b1 ** t, "c2": 1 - b2 ** t}
+
+    def delta(self, g: Any, state: dict[str, Any], lr: float, constants: dict[str, float]
+              ) -> tuple[Any, dict[str, Any]]:
+        b1, b2 = self.betas
+        m = b1 * state["m"] + (1 - b1) * g
+        v = b2 * state["v"] + (1 - b2) * g * g
+        m_hat = m / constants["c1"]                    # bias corrections 1 - b1^t, 1 - b2^t
+        v_hat = v / constants["c2"]
+        return lr * m_hat / (ops.sqrt(v_hat) + self.eps), {"m": m, "v": v}
 
 
 class RMSProp(Optimizer):
     """RMSProp: :math:`s \\leftarrow \\gamma s + (1-\\gamma) g^2`,
     :math:`w \\leftarrow w - \\eta\\, g / \\sqrt{s + \\epsilon}` (γ = 0.9 as in the book)."""
 
+    kind = "rmsprop"
+    slots = ("s",)
+
     def __init__(self, params: Any, lr: float = 0.01, gamma: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0.0) -> None:
-        super().__init__(params, lr, weight_decay)
+                 weight_decay: float = 0.0, fused: bool | None = None) -> None:
+        super().__init__(params, lr, weight_decay, fused)
         self.gamma, self.eps = gamma, eps
 
-    def delta(self, name: str, p: Any, g: Any, lr: float) -> Any:
-        s = self.gamma * self._slot(name, "s", p) + (1 - self.gamma) * g * g
-        self.state[name]["s"] = s
-        return lr * g / ops.sqrt(s + self.eps)
+    def hyper(self) -> dict[str, float]:
+        return {"gamma": self.gamma, "eps": self.eps}
+
+    def delta(self, g: Any, state: dict[str, Any], lr: float, constants: dict[str, float]
+              ) -> tuple[Any, dict[str, Any]]:
+        s = self.gamma * state["s"] + (1 - self.gamma) * g * g
+        return lr * g / ops.sqrt(s + self.eps), {"s": s}
 
 
 class Adagrad(Optimizer):
     """Adagrad: :math:`s \\leftarrow s + g^2`, :math:`w \\leftarrow w - \\eta\\, g /
     \\sqrt{s + \\epsilon}`."""
 
+    kind = "adagrad"
+    slots = ("s",)
+
     def __init__(self, params: Any, lr: float = 0.1, eps: float = 1e-6,
-                 weight_decay: float = 0.0) -> None:
-        super().__init__(params, lr, weight_decay)
+                 weight_decay: float = 0.0, fused: bool | None = None) -> None:
+        super().__init__(params, lr, weight_decay, fused)
         self.eps = eps
 
-    def delta(self, name: str, p: Any, g: Any, lr: float) -> Any:
-        s = self._slot(name, "s", p) + g * g
-        self.state[name]["s"] = s
-        return lr * g / ops.sqrt(s + self.eps)
+    def hyper(self) -> dict[str, float]:
+        return {"eps": self.eps}
+
+    def delta(self, g: Any, state: dict[str, Any], lr: float, constants: dict[str, float]
+              ) -> tuple[Any, dict[str, Any]]:
+        s = state["s"] + g * g
+        return lr * g / ops.sqrt(s + self.eps), {"s": s}

@@ -86,12 +86,13 @@ def _numpy_updates(kind, w, grads, **kw):
     ("rmsprop", optim.RMSProp, {"lr": 0.01}),
     ("adagrad", optim.Adagrad, {"lr": 0.1}),
 ])
-def test_optimizers_match_numpy(backend, kind, cls, kw):
+@pytest.mark.parametrize("fused", [None, False], ids=["fused", "reference"])
+def test_optimizers_match_numpy(backend, kind, cls, kw, fused):
     w0 = rng.normal(size=(3, 2)).astype("float32")
     grads = [rng.normal(size=(3, 2)).astype("float32") for _ in range(4)]
     net = nn.Linear(3, 2, bias=False)
     net.set_parameter("weight", mb.array(w0))
-    opt = cls(net, **kw)
+    opt = cls(net, fused=fused, **kw)
     for g in grads:
         opt.step({"weight": mb.array(g)})
     check(net.weight, _numpy_updates(kind, w0, grads, **kw), 1e-5, 1e-6)

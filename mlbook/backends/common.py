@@ -145,3 +145,14 @@ def _build(it: Any, s: Any) -> Any:
     if kind == "dict":
         return dict(zip(keys, built))
     return built if kind is list else tuple(built)
+
+
+def rate_groups(lrs: Sequence[float], decays: Sequence[float]
+                ) -> list[tuple[float, float, list[int]]]:
+    """Indices of the parameters that share a learning rate and a weight decay, as
+    ``(lr, decay, indices)`` in order of first appearance: a fused optimiser kernel takes one
+    rate per call, so parameter groups with their own rates become one call each."""
+    groups: dict[tuple[float, float], list[int]] = {}
+    for i, key in enumerate(zip(lrs, decays)):
+        groups.setdefault(key, []).append(i)
+    return [(lr, decay, idx) for (lr, decay), idx in groups.items()]

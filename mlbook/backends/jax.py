@@ -116,6 +116,12 @@ def assign_sub(param: Variable, delta: Any) -> None:
     param.value = (param.value - _value(delta)).astype(param.value.dtype)
 
 
+def compile_function(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``jax.jit(fn)``: Python floats become traced (weakly typed) scalars, so a new learning
+    rate does not compile again."""
+    return jax.jit(fn)
+
+
 def _value(x: Any) -> Any:
     if isinstance(x, Variable):
         return x.value

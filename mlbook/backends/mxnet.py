@@ -242,6 +242,59 @@ def assign_sub(param: mnp.ndarray, delta: mnp.ndarray) -> None:
     param -= delta
 
 
+# ----------------------------------------------------------------------------- optimiser kernels
+# MXNet's fused update ops (the ones mx.optimizer uses), on legacy views of the parameters'
+# memory, where one computes mlbook's reference update (mlbook.optim).  sgd_update as it is.
+# sgd_mom_update keeps m = -lr v instead of v (m <- mu m - lr g; w <- w + m), so the slot is
+# rescaled by new/old rate when a schedule changes the rate.  rmsprop_update takes sqrt(s + eps),
+# as mlbook does.  adam_update leaves out the bias correction (folded into the rate, and epsilon
+# scaled by sqrt(1 - b2^t)) and computes 1 - beta2 in float32, 0.00099998713 for 0.999, which
+# alone would move the parameters by ~3e-6 in ten steps: the gradient is rescaled by
+# k = sqrt((1 - beta2) / (1 - float32(beta2))) so that v gets the exact (1 - beta2) g^2, and
+# m, then k times too large, is divided out through the rate.  Adagrad runs the reference.
+def _nd(x: mnp.ndarray) -> Any:
+    return x.as_nd_ndarray()
+
+
+def _sgd(params: list[mnp.ndarray], grads: list[mnp.ndarray], states: list[dict[str, Any]],
+         lrs: list[float], decays: list[float], t: int, momentum: float) -> None:
+    for p, g, state, lr, decay in zip(params, grads, states, lrs, decays):
+        w = _nd(p)
+        if not momentum:
+            mx.nd.sgd_update(w, _nd(g), lr=lr, wd=decay, out=w)
+            continue
+        if "mxnet_m" not in state:                     # m = -lr v, from the reference's v
+            state["mxnet_m"], state["mxnet_lr"] = -lr * state.pop("v"), lr
+        elif state["mxnet_lr"] != lr:
+            state["mxnet_m"] *= lr / state["mxnet_lr"]
+            state["mxnet_lr"] = lr
+        mx.nd.sgd_mom_update(w, _nd(g), _nd(state["mxnet_m"]), lr=lr, momentum=momentum,
+                             wd=decay, out=w)
+
+
+def _rmsprop(params: list[mnp.ndarray], grads: list[mnp.ndarray], states: list[dict[str, Any]],
+             lrs: list[float], decays: list[float], t: int, gamma: float, eps: float) -> None:
+    for p, g, state, lr, decay in zip(params, grads, states, lrs, decays):
+        w = _nd(p)
+        mx.nd.rmsprop_update(w, _nd(g), _nd(state["s"]), lr=lr, gamma1=gamma, epsilon=eps,
+                             wd=decay, out=w)
+
+
+def _adam(params: list[mnp.ndarray], grads: list[mnp.ndarray], states: list[dict[str, Any]],
+          lrs: list[float], decays: list[float], t: int, beta1: float, beta2: float,
+          eps: float) -> None:
+    k = ((1 - beta2) / (1 - float(np.float32(beta2)))) ** 0.5
+    c1, c2 = 1 - beta1 ** t, (1 - beta2 ** t) ** 0.5
+    for p, g, state, lr, decay in zip(params, grads, states, lrs, decays):
+        w = _nd(p)
+        mx.nd.adam_update(w, _nd(g), _nd(state["m"]), _nd(state["v"]), lr=lr * c2 / (c1 * k),
+                          beta1=beta1, beta2=beta2, epsilon=eps * c2, wd=decay * k,
+                          rescale_grad=k, out=w)
+
+
+OPTIMIZER_KERNELS = {"sgd": _sgd, "adam": _adam, "rmsprop": _rmsprop}
+
+
 # ----------------------------------------------------------------------------- convolution, pooling
 def conv2d(x: mnp.ndarray, w: mnp.ndarray, stride: tuple[int, int],
            padding: tuple[int, int]) -> mnp.ndarray:

@@ -267,6 +267,62 @@ def assign_sub(param: tf.Variable, delta: tf.Tensor) -> None:
     param.assign_sub(delta)
 
 
+# ----------------------------------------------------------------------------- optimiser kernels
+# TensorFlow's fused training ops (tf.raw_ops.ResourceApply*), where one computes mlbook's
+# reference update (mlbook.optim): gradient descent and momentum as they are, RMSProp with
+# momentum 0 (the op takes sqrt(s + eps), as mlbook does).  The others run compiled
+# (compile_function): Adagrad's op adds eps outside the square root, and Adam's computes
+# 1 - beta2 in float32, 0.00099998713 for 0.999, which moves the parameters by ~3e-6 in ten steps
+# (the library's bias correction and epsilon could be folded in, that rounding cannot).  Slots
+# become tf.Variables on first use.
+def _slot_variable(state: dict[str, Any], key: str, like: tf.Variable) -> tf.Variable:
+    slot = state.get(key)
+    if not isinstance(slot, tf.Variable):
+        slot = state[key] = tf.Variable(tf.zeros_like(like) if slot is None else slot)
+    return slot
+
+
+def _decayed(p: tf.Variable, g: tf.Tensor, decay: float) -> tf.Tensor:
+    return g + decay * p if decay else g
+
+
+def _sgd(params: list[tf.Variable], grads: list[tf.Tensor], states: list[dict[str, Any]],
+         lrs: list[float], decays: list[float], t: int, momentum: float) -> None:
+    for p, g, state, lr, decay in zip(params, grads, states, lrs, decays):
+        g, lr = _decayed(p, g, decay), tf.constant(lr, p.dtype)
+        if momentum:                                   # v <- mu v + g; w <- w - lr v
+            tf.raw_ops.ResourceApplyMomentum(var=p.handle, accum=_slot_variable(state, "v", p)
+                                             .handle, lr=lr, grad=g,
+                                             momentum=tf.constant(momentum, p.dtype))
+        else:
+            tf.raw_ops.ResourceApplyGradientDescent(var=p.handle, alpha=lr, delta=g)
+
+
+def _rmsprop(params: list[tf.Variable], grads: list[tf.Tensor], states: list[dict[str, Any]],
+             lrs: list[float], decays: list[float], t: int, gamma: float, eps: float) -> None:
+    for p, g, state, lr, decay in zip(params, grads, states, lrs, decays):
+        def c(x: float) -> tf.Tensor:
+            return tf.constant(x, p.dtype)
+        tf.raw_ops.ResourceApplyRMSProp(
+            var=p.handle, ms=_slot_variable(state, "s", p).handle,
+            mom=_slot_variable(state, "tf_mom", p).handle, lr=c(lr), rho=c(gamma),
+            momentum=c(0.0), epsilon=c(eps), grad=_decayed(p, g, decay))
+
+
+OPTIMIZER_KERNELS = {"sgd": _sgd, "rmsprop": _rmsprop}
+
+
+def compile_function(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``tf.function(fn)``; Python floats are passed as float32 tensors, so that a new
+    learning rate does not trace the function again."""
+    compiled = tf.function(fn)
+
+    def call(*args: Any) -> Any:
+        return compiled(*tf.nest.map_structure(
+            lambda a: tf.constant(a, tf.float32) if isinstance(a, float) else a, args))
+    return call
+
+
 # ----------------------------------------------------------------------------- convolution, pooling
 # TensorFlow's CPU kernels want NHWC: transpose in, compute, transpose back.
 def _nhwc(x: tf.Tensor) -> tf.Tensor:

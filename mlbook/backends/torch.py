@@ -236,6 +236,78 @@ def assign_sub(param: torch.Tensor, delta: torch.Tensor) -> None:
         param.sub_(delta)
 
 
+# ----------------------------------------------------------------------------- optimiser kernels
+# torch.optim's own multi-tensor machinery: the fused CPU SGD and Adam kernels, and one
+# ``torch._foreach_*`` call per elementwise step over all parameters of a rate group.  Each computes mlbook's
+# reference update (mlbook.optim); only the rounding differs (fused multiply-adds).
+def _pick(xs: Sequence[Any], idx: list[int]) -> list[Any]:
+    return [xs[i] for i in idx]
+
+
+def _decayed(params: list[torch.Tensor], grads: list[torch.Tensor], decay: float
+             ) -> list[torch.Tensor]:
+    return torch._foreach_add(grads, params, alpha=decay) if decay else grads
+
+
+@torch.no_grad()
+def _sgd(params: list[torch.Tensor], grads: list[torch.Tensor], states: list[dict[str, Any]],
+         lrs: list[float], decays: list[float], t: int, momentum: float) -> None:
+    for lr, decay, idx in common.rate_groups(lrs, decays):
+        # v <- mu v + (g + decay w); w <- w - lr v (v starts at zero, so no first-step case)
+        torch._fused_sgd_(_pick(params, idx), _pick(grads, idx),
+                          [states[i]["v"] for i in idx] if momentum else [],
+                          weight_decay=decay, momentum=momentum, lr=lr, dampening=0.0,
+                          nesterov=False, maximize=False, is_first_step=False)
+
+
+@torch.no_grad()
+def _adam(params: list[torch.Tensor], grads: list[torch.Tensor], states: list[dict[str, Any]],
+          lrs: list[float], decays: list[float], t: int, beta1: float, beta2: float,
+          eps: float) -> None:
+    step = torch.tensor(float(t))
+    for lr, decay, idx in common.rate_groups(lrs, decays):
+        torch._fused_adam_(_pick(params, idx), _pick(grads, idx), [states[i]["m"] for i in idx],
+                           [states[i]["v"] for i in idx], [], [step] * len(idx), lr=lr,
+                           beta1=beta1, beta2=beta2, weight_decay=decay, eps=eps,
+                           amsgrad=False, maximize=False)
+
+
+def _scaled_step(params: list[torch.Tensor], grads: list[torch.Tensor],
+                 s: list[torch.Tensor], lr: float, eps: float) -> None:
+    """``w <- w - lr g / sqrt(s + eps)`` for RMSProp and Adagrad."""
+    denom = torch._foreach_add(s, eps)
+    torch._foreach_sqrt_(denom)
+    torch._foreach_addcdiv_(params, grads, denom, value=-lr)
+
+
+@torch.no_grad()
+def _rmsprop(params: list[torch.Tensor], grads: list[torch.Tensor],
+             states: list[dict[str, Any]], lrs: list[float], decays: list[float], t: int,
+             gamma: float, eps: float) -> None:
+    for lr, decay, idx in common.rate_groups(lrs, decays):
+        p = _pick(params, idx)
+        g = _decayed(p, _pick(grads, idx), decay)
+        s = [states[i]["s"] for i in idx]
+        torch._foreach_mul_(s, gamma)                  # s <- gamma s + (1 - gamma) g^2
+        torch._foreach_addcmul_(s, g, g, value=1 - gamma)
+        _scaled_step(p, g, s, lr, eps)
+
+
+@torch.no_grad()
+def _adagrad(params: list[torch.Tensor], grads: list[torch.Tensor],
+             states: list[dict[str, Any]], lrs: list[float], decays: list[float], t: int,
+             eps: float) -> None:
+    for lr, decay, idx in common.rate_groups(lrs, decays):
+        p = _pick(params, idx)
+        g = _decayed(p, _pick(grads, idx), decay)
+        s = [states[i]["s"] for i in idx]
+        torch._foreach_addcmul_(s, g, g)               # s <- s + g^2
+        _scaled_step(p, g, s, lr, eps)
+
+
+OPTIMIZER_KERNELS = {"sgd": _sgd, "adam": _adam, "rmsprop": _rmsprop, "adagrad": _adagrad}
+
+
 # ----------------------------------------------------------------------------- convolution, pooling
 def conv2d(x: torch.Tensor, w: torch.Tensor, stride: tuple[int, int],
            padding: tuple[int, int]) -> torch.Tensor:

@@ -9,7 +9,7 @@ values.  Computing with a parameter gives the framework's own tensor type.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from .core import Tensor, backend
 
@@ -33,3 +33,29 @@ def assign(param: Any, value: Tensor) -> None:
 def assign_sub(param: Any, delta: Tensor) -> None:
     """``param -= delta``: the optimisers' one update."""
     backend().assign_sub(param, delta)
+
+
+def value_of(param: Any) -> Tensor:
+    """The tensor a parameter holds now (itself on numpy, PyTorch and MXNet)."""
+    return backend().coerce(param)
+
+
+# ----------------------------------------------------------------------------- fused updates
+def optimizer_kernel(kind: str) -> Callable[..., None] | None:
+    """The active backend's fused kernel for optimiser ``kind`` (``"sgd"``, ``"adam"``,
+    ``"rmsprop"``, ``"adagrad"``), or None.  A kernel is called as ``kernel(params, grads,
+    states, lrs, decays, t, **hyper)`` and updates the parameters and their state dicts in
+    place, computing the same update as the optimiser's reference :meth:`delta`."""
+    return getattr(backend(), "OPTIMIZER_KERNELS", {}).get(kind)
+
+
+def can_compile() -> bool:
+    """Whether the active backend compiles a function of tensors (``jax.jit``,
+    ``tf.function``)."""
+    return hasattr(backend(), "compile_function")
+
+
+def compile_function(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` compiled by the active backend; Python floats among its arguments are passed as
+    traced scalars (changing a learning rate does not compile again)."""
+    return backend().compile_function(fn)
