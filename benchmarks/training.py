@@ -6,7 +6,8 @@ training written with each framework's own API.
 
 each trained with SGD with momentum (lr 0.1, momentum 0.9) and with Adam (lr 0.01).  mlbook runs
 twice: with the backend's fused optimiser kernels (the default) and with the reference update
-(``fused=False``, as ``MLBOOK_FUSED=0`` sets), so the table shows what the kernels buy.
+(``fused=False``, as ``MLBOOK_FUSED=0`` sets), so the table shows what the kernels buy, and on
+backends that compile (TensorFlow, JAX) a third time with ``Trainer(compile=True)``.
 
 Both versions start from the same weights and see the same minibatches; the native versions
 are written as a user of that framework would (``torch.nn.functional`` and ``torch.optim``;
@@ -30,7 +31,7 @@ from typing import Callable
 import numpy as np
 
 import mlbook as mb
-from mlbook import backends, data, losses, nn, optim, train
+from mlbook import backends, data, losses, nn, ops, optim, train
 from _harness import each_backend, parse_args
 
 BATCH = 64
@@ -59,11 +60,12 @@ def batches(X, y):
     return [(X[order[i:i + BATCH]], y[order[i:i + BATCH]]) for i in range(0, len(y), BATCH)]
 
 
-def mlbook_epoch(model: str, opt: str, host_batches, fused: bool | None = None
-                 ) -> Callable[[], float]:
+def mlbook_epoch(model: str, opt: str, host_batches, fused: bool | None = None,
+                 compile: bool = False) -> Callable[[], float]:
     mb.seed(0)
     net = MODELS[model]()
-    trainer = train.Trainer(net, losses.cross_entropy, OPTIMISERS[opt](net, fused))
+    trainer = train.Trainer(net, losses.cross_entropy, OPTIMISERS[opt](net, fused),
+                            compile=compile)
     b = backends.current()
 
     def epoch():
@@ -284,6 +286,8 @@ def main(argv=None) -> int:
                 reference, _ = mlbook_epoch(model, opt, host, fused=False)
                 native = NATIVE[name](model, opt, weights, host)
                 runs = {"fused": fused, "reference": reference}
+                if ops.parameters.can_compile():
+                    runs["compiled"], _ = mlbook_epoch(model, opt, host, compile=True)
                 if native:
                     runs["native"] = native
                 for fn in runs.values():                          # warm-up epoch
@@ -297,14 +301,16 @@ def main(argv=None) -> int:
                 print(f"{name:<11} {model:<6} {opt:<6} " + "  ".join(
                     f"{k} {v:7.4f} s" for k, v in med.items()), file=sys.stderr)
     print("| backend | model | optimiser | native (s/epoch) | mlbook, reference update | "
-          "mlbook (s/epoch) | mlbook / native |")
-    print("|---|---|---|---:|---:|---:|---:|")
+          "mlbook (s/epoch) | mlbook / native | compiled step | compiled / native |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
     for name, model, opt, med in rows:
-        tn = med.get("native")
+        tn, tc = med.get("native"), med.get("compiled")
         native = f"{tn:.4f}" if tn else "—"
         ratio = f"{med['fused'] / tn:.2f}" if tn else "—"
+        compiled = f"{tc:.4f}" if tc else "—"
+        cratio = f"{tc / tn:.2f}" if tc and tn else "—"
         print(f"| {name} | {model} | {opt} | {native} | {med['reference']:.4f} | "
-              f"{med['fused']:.4f} | {ratio} |")
+              f"{med['fused']:.4f} | {ratio} | {compiled} | {cratio} |")
     lenet = {(n, o): med["fused"] for n, m, o, med in rows if m == "LeNet"}
     for opt in OPTIMISERS:
         if ("numpy", opt) in lenet and ("torch", opt) in lenet:

@@ -263,21 +263,33 @@ class Optimizer:
         return "reference"
 
     def _compiled(self) -> Any:
-        """:meth:`delta` over all parameters as one compiled function (cached per
-        hyperparameters: changing ``momentum`` or ``betas`` compiles anew)."""
+        """:meth:`pure_update` compiled (cached per hyperparameters: changing ``momentum`` or
+        ``betas`` compiles anew)."""
         key = (backend().NAME, tuple(sorted(self.hyper().items())))
         fn = self._compiled_cache.get(key)
         if fn is None:
-            def update(values: list[Any], grads: list[Any], states: list[dict[str, Any]],
-                       lrs: list[Any], decays: list[Any], constants: dict[str, Any]) -> Any:
-                new_values, new_states = [], []
-                for p, g, s, lr, decay in zip(values, grads, states, lrs, decays):
-                    change, new = self.delta(g + decay * p, s, lr, constants)
-                    new_values.append(p - change)
-                    new_states.append(new)
-                return new_values, new_states
-            fn = self._compiled_cache[key] = compile_function(update)
+            fn = self._compiled_cache[key] = compile_function(self.pure_update)
         return fn
+
+    def pure_update(self, values: list[Any], grads: list[Any], states: list[dict[str, Any]],
+                    lrs: list[Any], decays: list[Any], constants: dict[str, Any]
+                    ) -> tuple[list[Any], list[dict[str, Any]]]:
+        """The reference update as a function without side effects: the new parameter values
+        and states (what backends that compile, and ``Trainer(compile=True)``, compile)."""
+        new_values, new_states = [], []
+        for p, g, s, lr, decay in zip(values, grads, states, lrs, decays):
+            change, new = self.delta(g + decay * p, s, lr, constants)
+            new_values.append(p - change)
+            new_states.append(new)
+        return new_values, new_states
+
+    def begin_step(self, names: list[str]) -> tuple[list[dict[str, Any]], list[float],
+                                                     list[float], dict[str, float]]:
+        """Count a step and return, for parameters ``names``, their states, rates, weight
+        decays and the step's constants (for a caller that applies :meth:`pure_update`)."""
+        self.t += 1
+        return ([self._state_of(n) for n in names], [self.lr_of(n) for n in names],
+                [self._decay.get(n, self.weight_decay) for n in names], self.constants(self.t))
 
     def _state_of(self, name: str) -> dict[str, Any]:
         """The state of parameter ``name``, its slots zeros at the first step (from then on the

@@ -24,6 +24,7 @@ import numpy as np
 from . import config, losses, ops
 from .autograd import stop_gradient, value_and_grad
 from .nn.module import Module
+from .ops.parameters import can_compile, compile_function, value_of
 from .optim import SGD, Adam, Optimizer, clip_grad_norm
 from .plot import Animator, in_notebook
 
@@ -137,10 +138,14 @@ class Trainer:
     minibatch loss (a Python float)."""
 
     def __init__(self, net: Module, loss: Callable[[Any, Any], Any], optimizer: Optimizer,
-                 clip: float | None = None) -> None:
+                 clip: float | None = None, compile: bool = False) -> None:
         self.net, self.loss, self.optimizer, self.clip = net, loss, optimizer, clip
         self._grad = value_and_grad(self._objective, has_aux=True)
         self._params: dict[str, Any] | None = None
+        self.compile = bool(compile)
+        self._compiled: Callable[..., Any] | None = None
+        if self.compile:
+            _check_compilable(clip)
 
     def _objective(self, params: dict[str, Any], X: Any, y: Any) -> tuple[Any, Any]:
         y_hat = self.net.functional_call(params, X)
@@ -160,11 +165,47 @@ class Trainer:
                 # differentiate only what is trained: frozen parameters need no gradients
                 self._params = collections.OrderedDict((n, p) for n, p in self._params.items()
                                                        if n in opt.params)
+        if self.compile:
+            return self._compiled_step(X, y)
         with config.train_mode():
             (loss, y_hat), grads = self._grad(self._params, X, y)
         if self.clip is not None:
             grads, _ = clip_grad_norm(grads, self.clip)
         self.optimizer.step(grads)
+        return loss, y_hat
+
+    def _compiled_step(self, X: Any, y: Any) -> tuple[Any, Any]:
+        """The whole step (forward, gradients, the optimiser's reference update) as one
+        compiled function of the parameter values; the parameters are assigned the result."""
+        assert self._params is not None
+        opt, names = self.optimizer, list(self._params)
+        if self._compiled is None:
+            buffers = [n for n, _ in self.net.named_buffers()]
+            if buffers:
+                raise ValueError(f"Trainer(compile=True): the network has buffers {buffers} "
+                                 "(batch normalization's running statistics), which a compiled "
+                                 "step cannot update; use compile=False")
+
+            def step(values: list[Any], states: list[dict[str, Any]], X: Any, y: Any,
+                     lrs: list[Any], decays: list[Any], constants: dict[str, Any]) -> Any:
+                with config.train_mode():        # lists, not dicts: jax.jit sorts dict keys
+                    (loss, y_hat), grads = self._grad(dict(zip(names, values)), X, y)
+                new_values, new_states = opt.pure_update(
+                    values, [grads[n] for n in names], states, lrs, decays, constants)
+                return loss, y_hat, new_values, new_states
+            self._compiled = compile_function(step)
+        states, lrs, decays, constants = opt.begin_step(names)
+        draws = config.generator().bit_generator.state
+        loss, y_hat, values, new_states = self._compiled(
+            [value_of(p) for p in self._params.values()],
+            [{k: s[k] for k in opt.slots} for s in states], X, y, lrs, decays, constants)
+        if config.generator().bit_generator.state != draws:
+            raise ValueError("Trainer(compile=True): the network drew random numbers (dropout?) "
+                             "while it was compiled, and a compiled step would reuse the same "
+                             "numbers at every step; train it with compile=False")
+        for name, value, state, new in zip(names, values, states, new_states):
+            ops.assign(self._params[name], value)
+            state.update(new)
         return loss, y_hat
 
     def fit(self, train_iter: Iterable[Any], num_epochs: int, test_iter: Iterable[Any] | None = None,
@@ -198,6 +239,18 @@ class Trainer:
             animator.update(epoch + 1, history)
         animator.close()
         return history
+
+
+def _check_compilable(clip: float | None) -> None:
+    """The errors for ``Trainer(compile=True)`` where a compiled step cannot be the same
+    training."""
+    if not can_compile():
+        raise ValueError(f"Trainer(compile=True): the {ops.core.backend().NAME} backend runs "
+                         "eagerly and does not compile a training step (jax and tensorflow do); "
+                         "use compile=False")
+    if clip is not None:
+        raise ValueError("Trainer(compile=True) does not clip gradients (clipping reads the "
+                         "norm as a Python number); use compile=False with clip")
 
 
 def fit(net: Module, train_iter: Iterable[Any], loss: Callable[[Any, Any], Any],
