@@ -135,7 +135,16 @@ def evaluate_loss(net: Callable[[Any], Any], data_iter: Iterable[Any],
 
 class Trainer:
     """Pairs a network, a loss and an optimiser; ``step(X, y)`` does one update and returns the
-    minibatch loss (a Python float)."""
+    minibatch loss and predictions.
+
+    With ``compile=True`` (JAX and TensorFlow) the whole step, forward pass, gradients and the
+    optimiser's reference update (:meth:`~mlbook.optim.Optimizer.pure_update`), runs as one
+    compiled function (``jax.jit``, ``tf.function``), traced at the first step and again for
+    each new input shape.  Python control flow then runs once, while tracing: a network that
+    reads a value with ``float()`` cannot be compiled, and one that draws random numbers
+    (dropout), keeps buffers (batch normalization) or trains with ``clip`` is refused with an
+    error, because a compiled step would silently train it differently.  Off by default, as in
+    the book, where the code a reader steps through is the code that runs."""
 
     def __init__(self, net: Module, loss: Callable[[Any, Any], Any], optimizer: Optimizer,
                  clip: float | None = None, compile: bool = False) -> None:
@@ -256,10 +265,12 @@ def _check_compilable(clip: float | None) -> None:
 def fit(net: Module, train_iter: Iterable[Any], loss: Callable[[Any, Any], Any],
         optimizer: Optimizer, num_epochs: int, test_iter: Iterable[Any] | None = None,
         classify: bool = True, clip: float | None = None, progress: bool | None = None,
-        lr_schedule: Callable[[int], float] | None = None) -> dict[str, list[float]]:
-    """Train ``net`` (the book's ``train_ch3``/``train_ch6`` loop); see :meth:`Trainer.fit`."""
-    return Trainer(net, loss, optimizer, clip).fit(train_iter, num_epochs, test_iter, classify,
-                                                   progress, lr_schedule)
+        lr_schedule: Callable[[int], float] | None = None,
+        compile: bool = False) -> dict[str, list[float]]:
+    """Train ``net`` (the book's ``train_ch3``/``train_ch6`` loop); see :meth:`Trainer.fit`
+    and, for ``compile``, :class:`Trainer`."""
+    return Trainer(net, loss, optimizer, clip, compile).fit(
+        train_iter, num_epochs, test_iter, classify, progress, lr_schedule)
 
 
 def predict_lm(prefix: str, num_preds: int, net: Module, vocab: Any) -> str:

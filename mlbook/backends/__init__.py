@@ -61,8 +61,14 @@ INTERFACE: tuple[str, ...] = (
 
 #: Names a backend may define to replace mlbook's generic version with a fused native kernel
 #: (``logsumexp(x, axes, keepdims)``, ``softmax(x, axis)``, ``log_softmax(x, axis)``,
-#: ``cross_entropy(logits, labels)`` giving the per-example losses of 2-D logits).
-OPTIONAL: tuple[str, ...] = ("logsumexp", "softmax", "log_softmax", "cross_entropy")
+#: ``cross_entropy(logits, labels)`` giving the per-example losses of 2-D logits,
+#: ``conv2d_bias(x, w, bias, stride, padding)``, a convolution that adds the bias itself).
+OPTIONAL: tuple[str, ...] = ("logsumexp", "softmax", "log_softmax", "cross_entropy",
+                             "conv2d_bias")
+
+# A backend may also define ``OPTIMIZER_KERNELS`` ({optimiser kind: kernel}, see
+# mlbook.ops.parameters.optimizer_kernel) and, if its framework compiles, ``compile_function(fn)``
+# (mlbook.ops.parameters.compile_function): the optimisers' fused paths and Trainer(compile=True).
 
 _loaded: dict[str, ModuleType] = {}
 
