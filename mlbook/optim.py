@@ -171,7 +171,6 @@ class Optimizer:
     def step(self, grads: Any) -> None:
         """Apply one update with ``grads`` (dict by parameter name, or a list in order): one
         collective step over all parameters (:meth:`update`)."""
-        self.t += 1
         named = self._named_grads(grads)
         for name, g in named.items():
             if name not in self._checked:              # shapes do not change: check once
@@ -181,9 +180,8 @@ class Optimizer:
                                      f"parameter {ops.shape(p)}")
                 self._checked.add(name)
         names = list(named)
-        self.update([self.params[n] for n in names], list(named.values()),
-                    [self._state_of(n) for n in names], [self.lr_of(n) for n in names],
-                    [self._decay.get(n, self.weight_decay) for n in names])
+        states, lrs, decays, _ = self.begin_step(names)
+        self.update([self.params[n] for n in names], list(named.values()), states, lrs, decays)
 
     def update(self, params: list[Any], grads: list[Any], states: list[dict[str, Any]],
                lrs: list[float], decays: list[float]) -> None:
