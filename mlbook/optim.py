@@ -27,8 +27,8 @@ from .ops.core import backend
 from .ops.parameters import can_compile, compile_function, optimizer_kernel, value_of
 from .nn.module import Module
 
-__all__ = ["Optimizer", "SGD", "Adam", "RMSProp", "Adagrad", "clip_grad_norm", "global_norm",
-           "fused_from_env", "FUSED_ENV"]
+__all__ = ["Optimizer", "SGD", "Adam", "RMSProp", "Adagrad", "Adadelta", "clip_grad_norm",
+           "global_norm", "fused_from_env", "FUSED_ENV"]
 
 #: Environment variable that switches the backends' fused optimiser kernels off (``0``).
 FUSED_ENV = "MLBOOK_FUSED"
@@ -426,3 +426,27 @@ class Adagrad(Optimizer):
               ) -> tuple[Any, dict[str, Any]]:
         s = state["s"] + g * g
         return lr * g / ops.sqrt(s + self.eps), {"s": s}
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Zeiler, 2012), without a learning rate of its own: :math:`s \\leftarrow \\rho s
+    + (1-\\rho) g^2`, :math:`g' = \\sqrt{(\\Delta x + \\epsilon) / (s + \\epsilon)}\\, g`,
+    :math:`\\Delta x \\leftarrow \\rho \\Delta x + (1-\\rho) g'^2`, :math:`w \\leftarrow w -
+    \\eta g'` (``lr`` η is 1 in the algorithm, as in PyTorch; the book's is the same)."""
+
+    slots = ("s", "delta")
+
+    def __init__(self, params: Any, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-5,
+                 weight_decay: float = 0.0, fused: bool | None = None) -> None:
+        super().__init__(params, lr, weight_decay, fused)
+        self.rho, self.eps = rho, eps
+
+    def hyper(self) -> dict[str, float]:
+        return {"rho": self.rho, "eps": self.eps}
+
+    def delta(self, g: Any, state: dict[str, Any], lr: float, constants: dict[str, float]
+              ) -> tuple[Any, dict[str, Any]]:
+        s = self.rho * state["s"] + (1 - self.rho) * g * g
+        g_rescaled = ops.sqrt((state["delta"] + self.eps) / (s + self.eps)) * g
+        delta = self.rho * state["delta"] + (1 - self.rho) * g_rescaled * g_rescaled
+        return lr * g_rescaled, {"s": s, "delta": delta}

@@ -9,8 +9,8 @@ import numpy as np
 
 from . import ops
 
-__all__ = ["use_svg_display", "set_figsize", "set_axes", "plot", "show_images", "imshow", "bbox_to_rect",
-           "show_bboxes", "Animator", "in_notebook"]
+__all__ = ["use_svg_display", "set_figsize", "set_axes", "plot", "show_images", "show_heatmaps",
+           "imshow", "bbox_to_rect", "show_bboxes", "Animator", "in_notebook"]
 
 
 def in_notebook() -> bool:
@@ -127,6 +127,33 @@ def show_images(imgs: Any, num_rows: int, num_cols: int, titles: Sequence[str] |
         ax.axes.get_yaxis().set_visible(False)
         if titles:
             ax.set_title(titles[i])
+    return axes
+
+
+def show_heatmaps(matrices: Any, xlabel: str, ylabel: str, titles: Sequence[str] | None = None,
+                  figsize: tuple[float, float] = (2.5, 2.5), cmap: str = "Reds") -> Any:
+    """Heat maps of ``matrices`` (num_rows, num_cols, q, k), e.g. attention weights with the
+    queries down and the keys across, in a grid with one shared colour bar; returns the axes
+    as a (num_rows, num_cols) array."""
+    plt = _plt()
+    use_svg_display()
+    m = _numpy(matrices)
+    if m.ndim != 4:
+        raise ValueError(f"show_heatmaps needs (rows, columns, queries, keys), got shape "
+                         f"{m.shape}; add axes with reshape, e.g. weights.reshape(1, 1, q, k)")
+    rows, cols = m.shape[:2]
+    fig, axes = plt.subplots(rows, cols, figsize=figsize, sharex=True, sharey=True,
+                             squeeze=False)
+    for i in range(rows):
+        for j in range(cols):
+            image = axes[i, j].imshow(m[i, j], cmap=cmap)
+            if i == rows - 1:
+                axes[i, j].set_xlabel(xlabel)
+            if j == 0:
+                axes[i, j].set_ylabel(ylabel)
+            if titles:
+                axes[i, j].set_title(titles[j])
+    fig.colorbar(image, ax=axes, shrink=0.6)
     return axes
 
 
