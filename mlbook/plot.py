@@ -9,7 +9,8 @@ import numpy as np
 
 from . import ops
 
-__all__ = ["use_svg_display", "set_figsize", "set_axes", "plot", "show_images", "show_heatmaps",
+__all__ = ["use_svg_display", "set_figsize", "set_axes", "plot", "show_trace_2d", "show_images",
+           "show_heatmaps",
            "imshow", "bbox_to_rect", "show_bboxes", "Animator", "in_notebook"]
 
 
@@ -96,6 +97,30 @@ def plot(X: Any, Y: Any = None, xlabel: str | None = None, ylabel: str | None = 
         x = _numpy(x)
         axes.plot(x, y, fmt) if len(x) else axes.plot(y, fmt)
     set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
+    return axes
+
+
+def show_trace_2d(f: Any, results: Any, xlim: tuple[float, float] = (-5.5, 1.0),
+                  ylim: tuple[float, float] = (-3.0, 1.0), legend: Sequence[str] | None = None,
+                  figsize: tuple[float, float] = (3.5, 2.5)) -> Any:
+    """Contours of ``f`` (a function of a (2, ...) array: ``f(x)`` with ``x[0]``, ``x[1]``)
+    and one or several trajectories (arrays (steps + 1, 2), e.g. from
+    :func:`mlbook.train.train_2d`); returns the axes."""
+    plt = _plt()
+    set_figsize(figsize)
+    axes = plt.gca()
+    axes.cla()
+    traces = results if isinstance(results, (list, tuple)) else [results]
+    for trace, fmt in zip(traces, ("-o", "--x", "-.s", ":^")):
+        trace = _numpy(trace)
+        axes.plot(trace[:, 0], trace[:, 1], fmt, color="#ff7f0e" if fmt == "-o" else None,
+                  markersize=3)
+    x1, x2 = np.meshgrid(np.arange(xlim[0], xlim[1], 0.1), np.arange(ylim[0], ylim[1], 0.1))
+    axes.contour(x1, x2, _numpy(f(np.stack([x1, x2]))), colors="#1f77b4")
+    axes.set_xlabel("x1")
+    axes.set_ylabel("x2")
+    if legend:
+        axes.legend(legend)
     return axes
 
 

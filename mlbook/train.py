@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from . import config, losses, ops
-from .autograd import stop_gradient, value_and_grad
+from .autograd import grad, stop_gradient, value_and_grad
 from .nn.module import Module
 from .ops.parameters import can_compile, compile_function, value_of
 from .optim import SGD, Adam, Optimizer, clip_grad_norm
@@ -30,7 +30,7 @@ from .plot import Animator, in_notebook
 
 __all__ = ["Timer", "Accumulator", "accuracy", "evaluate_accuracy", "evaluate_loss", "Trainer",
            "fit", "predict_lm", "train_lm", "train_seq2seq", "predict_seq2seq", "bleu",
-           "in_notebook"]
+           "in_notebook", "train_2d", "trajectory_2d", "fit_digits"]
 
 
 class Timer:
@@ -477,3 +477,56 @@ class _CurveProgress(_Silent):
             self.animator.show()
         if self.bar is not None:
             self.bar.close()
+
+
+# ----------------------------------------------------------------------------- 2-D trajectories
+def train_2d(update: Callable[[Any, Any, dict[str, Any]], Any], f: Callable[[Any], Any],
+             x0: Sequence[float] = (-5.0, -2.0), steps: int = 20) -> np.ndarray:
+    """Run an optimisation algorithm written from scratch on a function of two variables (the
+    book's ``train_2d``): ``x`` is a tensor of shape (2,), ``g`` its gradient
+    :math:`\\nabla f(x)`, and ``update(x, g, state)`` returns the next ``x`` (``state`` is a dict
+    it may keep its own variables in).  Returns the trajectory, (steps + 1, 2), float64."""
+    x = ops.array(list(x0), dtype="float32")
+    grad_f = grad(f)
+    state: dict[str, Any] = {"t": 0}
+    points = [np.array(ops.to_numpy(x), dtype=np.float64)]
+    for _ in range(steps):
+        state["t"] += 1
+        x = update(x, grad_f(x), state)
+        points.append(np.array(ops.to_numpy(x), dtype=np.float64))
+    return np.array(points)
+
+
+def trajectory_2d(make_optimizer: Callable[[list[Any]], Optimizer], f: Callable[[Any], Any],
+                  x0: Sequence[float] = (-5.0, -2.0), steps: int = 20, noise: Any = None,
+                  lr_schedule: Callable[[int], float] | None = None) -> np.ndarray:
+    """The same as :func:`train_2d` with a library optimiser: ``make_optimizer([x])`` builds it
+    for the one parameter ``x`` (e.g. ``lambda p: optim.Adam(p, lr=0.1)``).  ``noise`` (steps,
+    2), if given, is added to the gradient of step ``t`` (row ``t - 1``), and
+    ``lr_schedule(t)`` sets the optimiser's rate before step ``t``."""
+    x = ops.make_parameter(ops.array(list(x0), dtype="float32"))
+    optimizer, grad_f = make_optimizer([x]), grad(f)
+    points = [np.array(ops.to_numpy(value_of(x)), dtype=np.float64)]   # copies: numpy's
+    for t in range(1, steps + 1):                                        # x changes in place
+        g = grad_f(value_of(x))
+        if noise is not None:
+            g = g + noise[t - 1]
+        if lr_schedule is not None:
+            optimizer.lr = float(lr_schedule(t))
+        optimizer.step([g])
+        points.append(np.array(ops.to_numpy(value_of(x)), dtype=np.float64))
+    return np.array(points)
+
+
+def fit_digits(make_optimizer: Callable[[Module], Optimizer], num_epochs: int = 5,
+               batch_size: int = 64, progress: bool | None = None,
+               lr_schedule: Callable[[int], float] | None = None) -> dict[str, list[float]]:
+    """Train the optimisation chapter's benchmark network, a 64-32-10 tanh MLP on the digits,
+    with ``make_optimizer(net)`` (the book's ``train_ch11``); returns :func:`fit`'s history.
+    The network starts from the same seeded weights each call, so optimisers compare fairly."""
+    from . import data, nn
+    config.seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.Tanh(), nn.Linear(32, 10))
+    train_iter, test_iter = data.load_digits(batch_size)
+    return fit(net, train_iter, losses.cross_entropy, make_optimizer(net), num_epochs,
+               test_iter, progress=progress, lr_schedule=lr_schedule)
