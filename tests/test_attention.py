@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import mlbook as mb
-from mlbook import nn, optim, plot, schedulers
+from mlbook import nn, optim, plot, schedulers, train
 from mlbook.nn.attention import MASK_VALUE, positional_encoding
 from helpers import check, numerical_grad
 
@@ -267,3 +267,28 @@ def test_show_heatmaps():
     np.testing.assert_array_equal(axes[0, 0].images[0].get_array(), np.eye(5))
     with pytest.raises(ValueError, match="rows, columns, queries, keys"):
         plot.show_heatmaps(np.eye(5), "keys", "queries")
+
+
+def test_train_2d_and_trajectory_2d_and_fit_digits(backend):
+    """The optimisation chapter's helpers: a from-scratch update and the library's optimiser
+    take the same path; ``fit_digits`` starts from the same weights every call."""
+    def f(x):
+        return x[0] ** 2 + 2 * x[1] ** 2
+
+    scratch = train.train_2d(lambda x, g, state: x - 0.1 * g, f, steps=5)
+    closed = np.array([[-5.0 * 0.8 ** t, -2.0 * 0.6 ** t] for t in range(6)])
+    np.testing.assert_allclose(scratch, closed, rtol=1e-6)
+    library = train.trajectory_2d(lambda p: optim.SGD(p, lr=0.1), f, steps=5)
+    np.testing.assert_allclose(library, closed, rtol=1e-6)
+    noise = mb.array(np.ones((3, 2), np.float32))
+    noisy = train.trajectory_2d(lambda p: optim.SGD(p, lr=0.1), f, steps=3, noise=noise,
+                                lr_schedule=lambda t: 0.1 / t)
+    x = np.array([-5.0, -2.0])
+    for t in range(1, 4):
+        x = x - 0.1 / t * (np.array([2, 4]) * x + 1)
+    np.testing.assert_allclose(noisy[-1], x, rtol=1e-6)
+    axes = plot.show_trace_2d(f, [scratch, library], legend=["scratch", "library"])
+    np.testing.assert_allclose(axes.lines[0].get_xydata(), scratch)
+    first = train.fit_digits(lambda net: optim.SGD(net, lr=0.5), num_epochs=1, progress=False)
+    second = train.fit_digits(lambda net: optim.SGD(net, lr=0.5), num_epochs=1, progress=False)
+    assert first["step_loss"] == second["step_loss"] and first["test_acc"][0] > 0.8
