@@ -52,7 +52,10 @@ def clip_grad_norm(grads: Any, max_norm: float) -> tuple[Any, float]:
 
 class Optimizer:
     """Base class: keeps the parameters by name and per-parameter state; subclasses define
-    ``delta(name, param, grad, lr)``, the change subtracted from the parameter in place.
+    :meth:`delta` (the change of one parameter and its new state, the reference), the
+    :attr:`slots` of state it keeps, and optionally :meth:`constants`, :meth:`hyper` and the
+    :attr:`kind` of backend kernel that computes the same update (``fused=`` chooses, see
+    :attr:`update_path`).
 
     ``params`` is a module, a dict of named tensors, a list of tensors, or a list of *parameter
     groups* as in PyTorch, each a dict with the key ``"params"`` (a module, dict or list) and
