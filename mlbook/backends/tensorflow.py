@@ -314,8 +314,11 @@ OPTIMIZER_KERNELS = {"sgd": _sgd, "rmsprop": _rmsprop}
 
 def compile_function(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``tf.function(fn)``; Python floats are passed as float32 tensors, so that a new
-    learning rate does not trace the function again."""
-    compiled = tf.function(fn)
+    learning rate does not trace the function again.  Without AutoGraph: the functions mlbook
+    compiles (an optimiser's update, a training step) have no tensor-dependent Python control
+    flow, and AutoGraph's cache of converted code, keyed by code objects, was seen to hand back
+    another function's conversion after many functions had come and gone in one process."""
+    compiled = tf.function(fn, autograph=False)
 
     def call(*args: Any) -> Any:
         return compiled(*tf.nest.map_structure(
