@@ -24,6 +24,7 @@ import numpy as np
 from . import config, losses, ops
 from .autograd import grad, stop_gradient, value_and_grad
 from .nn.module import Module
+from .compiled import exact_compile
 from .ops.parameters import can_compile, compile_function, value_of
 from .optim import SGD, Adam, Optimizer, clip_grad_norm
 from .plot import Animator, in_notebook
@@ -150,6 +151,7 @@ class Trainer:
                  clip: float | None = None, compile: bool = False) -> None:
         self.net, self.loss, self.optimizer, self.clip = net, loss, optimizer, clip
         self._grad = value_and_grad(self._objective, has_aux=True)
+        self._exact_grad = exact_compile(self._grad, net)
         self._params: dict[str, Any] | None = None
         self.compile = bool(compile)
         self._compiled: Callable[..., Any] | None = None
@@ -177,7 +179,7 @@ class Trainer:
         if self.compile:
             return self._compiled_step(X, y)
         with config.train_mode():
-            (loss, y_hat), grads = self._grad(self._params, X, y)
+            (loss, y_hat), grads = self._exact_grad(self._params, X, y)
         if self.clip is not None:
             grads, _ = clip_grad_norm(grads, self.clip)
         self.optimizer.step(grads)
@@ -316,7 +318,7 @@ def train_lm(net: Module, train_iter: Iterable[Any], vocab: Any, lr: float, num_
         y_hat, state = net.functional_call(params, X, state)
         return losses.cross_entropy(y_hat, ops.reshape(ops.T(Y), (-1,))), state
 
-    grad = value_and_grad(objective, has_aux=True)
+    grad = exact_compile(value_and_grad(objective, has_aux=True), net)
     params = net.parameter_dict()
     history: dict[str, list[float]] = {"perplexity": []}
     animator = _CurveProgress(num_epochs, "perplexity", progress)
@@ -364,7 +366,7 @@ def train_seq2seq(net: Module, data_iter: Iterable[Any], lr: float, num_epochs: 
         Y_hat = net.functional_call(params, X, decoder_inputs(Y, bos), X_valid_len)
         return losses.masked_cross_entropy(Y_hat, Y, Y_valid_len)
 
-    grad = value_and_grad(objective)
+    grad = exact_compile(value_and_grad(objective), net)
     params = net.parameter_dict()
     history: dict[str, list[float]] = {"loss": []}
     animator = _CurveProgress(num_epochs, "loss", progress)

@@ -28,6 +28,11 @@ if _threads:                            # MLBOOK_THREADS: the book's pinned, det
     except RuntimeError as err:         # TensorFlow ran an op already: its pools are fixed
         execution.warn_unpinned(NAME, err)
     tf.config.experimental.enable_op_determinism()
+# A tf.function runs the kernels eager execution runs, on the same inputs, once Grappler (the
+# graph optimiser, which fuses and rewrites arithmetic) is off: compiled gradients then equal the
+# eager ones bit for bit, and mlbook.compiled uses them in training loops.
+tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+COMPILES_EXACTLY = True
 _DTYPES = {name: tf.as_dtype(name) for name in common.DTYPES}
 _NATIVE = (tf.Tensor, tf.Variable)
 
@@ -45,6 +50,11 @@ def coerce(x: Any) -> tf.Tensor:
     if backend_of(x) not in (None, "numpy"):
         raise foreign_error(x, NAME)
     return tf.convert_to_tensor(common.host_array(x))
+
+
+def is_symbolic(x: Any) -> bool:
+    """Whether ``x`` is a graph tensor being traced (no value yet), not an eager one."""
+    return tf.is_symbolic_tensor(x)
 
 
 def from_numpy(a: np.ndarray) -> tf.Tensor:

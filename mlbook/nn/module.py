@@ -160,6 +160,14 @@ class Module:
             for module, attr, value in reversed(saved):
                 object.__setattr__(module, attr, value)
 
+    def replace_buffer(self, name: str, value: Any) -> None:
+        """Make buffer ``name`` (dotted) refer to the tensor ``value``, as a layer's forward pass
+        does when it updates running statistics (no copy, no check)."""
+        module, attr = self._owner(name)
+        if attr not in module._buffer_names:
+            raise KeyError(f"{name!r} is a parameter, not a buffer; use set_parameter")
+        object.__setattr__(module, attr, value)
+
     def set_parameter(self, name: str, value: Any) -> None:
         """Overwrite parameter or buffer ``name`` (dotted) in place with ``value`` (same shape)."""
         module, attr = self._owner(name)

@@ -86,17 +86,27 @@ class _Recurrent(Module):
 
     def _run(self, x: Any, h: Any, weights: list[Any], reverse: bool) -> tuple[Any, Any]:
         w_x, w_h, b = weights
+        T, B = ops.shape(x)[:2]
         xw = ops.matmul(x, w_x) + b                # all time steps at once: (T, B, gates*H)
-        steps = range(ops.shape(x)[0])
+        # one split into steps and one split of W_h into its gate blocks, not a slice per step:
+        # the same numbers, but a slice's gradient costs a full-size zero tensor on TensorFlow
+        steps = [ops.reshape(s, (B, -1)) for s in ops.split(xw, T, axis=0)]
+        w_h = self.gate_blocks(w_h)
         outs = []
-        for t in (reversed(steps) if reverse else steps):
-            h = self.cell(xw[t], h, w_h)
+        for xw_t in (reversed(steps) if reverse else steps):
+            h = self.cell(xw_t, h, w_h)
             outs.append(h[0] if isinstance(h, tuple) else h)
         if reverse:
             outs.reverse()
         return ops.stack(outs), h
 
+    def gate_blocks(self, w: Any) -> Any:
+        """``W_h`` as the cell uses it (here whole; a gated cell splits it by gate)."""
+        return w
+
     def cell(self, xw: Any, h: Any, w_h: Any) -> Any:
+        """One time step: ``xw`` is :math:`X_t W_x + b` (batch, gates*H), ``h`` the previous
+        state, ``w_h`` what :meth:`gate_blocks` made of the hidden weights."""
         raise NotImplementedError
 
     def extra_repr(self) -> str:
@@ -116,11 +126,14 @@ class GRU(_Recurrent):
 
     GATES = 3
 
+    def gate_blocks(self, w: Any) -> Any:
+        return ops.split(w, [2 * self.hidden_size], axis=1)      # W_hr|W_hz and W_hh
+
     def cell(self, xw: Any, h: Any, w_h: Any) -> Any:
-        n = self.hidden_size
-        rz = ops.sigmoid(xw[:, :2 * n] + ops.matmul(h, w_h[:, :2 * n]))
-        r, z = rz[:, :n], rz[:, n:]
-        candidate = ops.tanh(xw[:, 2 * n:] + ops.matmul(r * h, w_h[:, 2 * n:]))
+        w_rz, w_hh = w_h
+        xw_rz, xw_h = ops.split(xw, [2 * self.hidden_size], axis=1)
+        r, z = ops.split(ops.sigmoid(xw_rz + ops.matmul(h, w_rz)), 2, axis=1)
+        candidate = ops.tanh(xw_h + ops.matmul(r * h, w_hh))
         return z * h + (1 - z) * candidate
 
 
@@ -141,11 +154,9 @@ class LSTM(_Recurrent):
 
     def cell(self, xw: Any, hc: Any, w_h: Any) -> Any:
         h, c = hc
-        n = self.hidden_size
-        gates = xw + ops.matmul(h, w_h)
-        i, f, o = (ops.sigmoid(gates[:, k * n:(k + 1) * n]) for k in range(3))
-        c = f * c + i * ops.tanh(gates[:, 3 * n:])
-        return o * ops.tanh(c), c
+        i, f, o, g = ops.split(xw + ops.matmul(h, w_h), 4, axis=1)
+        c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)
+        return ops.sigmoid(o) * ops.tanh(c), c
 
 
 class RNNModel(Module):

@@ -14,6 +14,10 @@ from .. import backends as _backends
 from .core import Tensor, as_bool, backend
 
 
+def _no(_: Any) -> bool:
+    return False
+
+
 def _indices(b: Any, indices: Any) -> Tensor:
     idx = b.coerce(indices)
     if b.is_floating(idx):
@@ -32,6 +36,9 @@ def take(x: Tensor, indices: Any, axis: int | None = None) -> Tensor:
     axis = int(axis) % _bi.max(n, 1)
     idx = _indices(b, indices)
     length = b.shape(x)[axis]
+    if getattr(b, "is_symbolic", _no)(idx):      # being traced: no value to check on the host;
+        wrapped = b.where(b.less(idx, b.zeros((), "int64")), idx + length, idx)  # the kernel
+        return b.take(x, wrapped, axis)          # checks the range, negatives count from the end
     host = b.to_numpy(idx)
     if host.size and (host.max() >= length or host.min() < -length):
         raise IndexError(f"take: index {int(host.max() if host.max() >= length else host.min())}"

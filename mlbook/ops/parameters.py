@@ -55,6 +55,13 @@ def can_compile() -> bool:
     return hasattr(backend(), "compile_function")
 
 
+def compiles_exactly() -> bool:
+    """Whether the active backend's compiled functions compute bit for bit what the same code
+    computes eagerly (TensorFlow: ``tf.function`` runs the eager kernels, Grappler off; not JAX,
+    whose XLA fuses operations and rounds differently)."""
+    return bool(getattr(backend(), "COMPILES_EXACTLY", False))
+
+
 def compile_function(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn`` compiled by the active backend; Python floats among its arguments are passed as
     traced scalars (changing a learning rate does not compile again)."""

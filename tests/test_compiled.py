@@ -1,0 +1,145 @@
+"""Exactly compiled training steps (mlbook.compiled): where the backend compiles them
+(TensorFlow), compiled gradients, losses and running statistics equal the eager ones bit for
+bit; everywhere the wrapper returns what the function returns; random draws, untraceable
+functions and MLBOOK_COMPILE=0 keep to the eager function."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mlbook as mb
+from mlbook import compiled, config, losses, nn, ops, optim, train
+from mlbook.autograd import value_and_grad
+
+COMPILING = {"tensorflow"}           # backends whose compiled graphs compute the eager numbers
+
+
+def batches(n=4, shape=(8, 6), classes=3):
+    rng = np.random.default_rng(0)
+    return [(mb.array(rng.normal(size=shape).astype(np.float32)),
+             mb.array(rng.integers(0, classes, shape[0]))) for _ in range(n)]
+
+
+def gradients(net, n=4):
+    """Loss, gradients and buffers of ``n`` steps (no update), wrapped and (twice) plain."""
+    obj = value_and_grad(lambda p, X, y: losses.cross_entropy(net.functional_call(p, X), y))
+    params = net.parameter_dict()
+    start = net.state_dict()                  # both runs start from the same running statistics
+    out = {}
+    for name, fn in (("wrapped", compiled.exact_compile(obj, net)), ("eager", obj)):
+        net.load_state_dict(start)
+        mb.seed(3)
+        steps, flags = [], []
+        for X, y in batches(n):
+            with config.train_mode():
+                loss, grads = fn(params, X, y)
+            flags.append(getattr(fn, "compiled", False))
+            steps.append((mb.to_numpy(loss), {k: mb.to_numpy(g) for k, g in grads.items()},
+                          {k: mb.to_numpy(v) for k, v in net.named_buffers()}))
+        out[name] = steps, flags
+    return out
+
+
+def assert_same(out):
+    for (la, ga, ba), (lb, gb, bb) in zip(out["wrapped"][0], out["eager"][0]):
+        np.testing.assert_array_equal(la, lb)
+        assert ga.keys() == gb.keys() and ba.keys() == bb.keys()
+        for k in ga:
+            np.testing.assert_array_equal(ga[k], gb[k])
+        for k in ba:
+            np.testing.assert_array_equal(ba[k], bb[k])
+
+
+def test_mlp_with_batch_norm_and_embedding_bit_for_bit(backend):
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(5, 6)
+            self.body = nn.Sequential(nn.Linear(6, 7), nn.BatchNorm(7), nn.ReLU(), nn.Linear(7, 3))
+
+        def forward(self, X):
+            idx = mb.astype(mb.abs(X[:, :2] * 3), "int64") % 5 - 5      # negative indices
+            return self.body(X + mb.sum(self.emb(idx), axis=1))
+
+    mb.seed(0)
+    net = Net()
+    net(batches(1)[0][0])
+    out = gradients(net)
+    assert_same(out)
+    assert out["wrapped"][1] == [False] + [backend in COMPILING] * 3   # the first call is eager
+
+
+def test_gru_language_model_bit_for_bit(backend):
+    mb.seed(0)
+    net = nn.RNNModel(nn.GRU(5, 8, num_layers=2), 5)
+    obj = value_and_grad(lambda p, X, Y, s: losses.cross_entropy(
+        *(lambda r: (r[0], ops.reshape(ops.T(Y), (-1,))))(net.functional_call(p, X, s))),
+        has_aux=False)
+    fn = compiled.exact_compile(obj, net)
+    rng = np.random.default_rng(0)
+    params = net.parameter_dict()
+    for step in range(3):
+        X = mb.array(rng.integers(0, 5, (4, 6)))
+        Y = mb.array(rng.integers(0, 5, (4, 6)))
+        state = net.begin_state(4)
+        a_loss, a = fn(params, X, Y, state)
+        assert fn.compiled == (step > 0 and backend in COMPILING)
+        b_loss, b = obj(params, X, Y, state)
+        np.testing.assert_array_equal(mb.to_numpy(a_loss), mb.to_numpy(b_loss))
+        for k in a:
+            np.testing.assert_array_equal(mb.to_numpy(a[k]), mb.to_numpy(b[k]))
+
+
+def test_dropout_is_never_compiled(backend):
+    mb.seed(0)
+    net = nn.Sequential(nn.Linear(6, 7), nn.Dropout(0.5), nn.Linear(7, 3))
+    out = gradients(net)
+    assert_same(out)                          # same seed, same masks, same numbers
+    assert out["wrapped"][1] == [False] * 4
+
+
+def test_untraceable_function_runs_eagerly(backend):
+    w = ops.make_parameter(mb.array([1.0, 2.0]))
+
+    def f(x):
+        scale = float(mb.item(mb.sum(x)))    # a Python number: no graph can hold it
+        return mb.sum(w * x) * scale
+
+    fn = compiled.exact_compile(f)
+    for x in ([1.0, 1.0], [2.0, 3.0], [0.5, 0.0]):
+        assert mb.item(fn(mb.array(x))) == pytest.approx((x[0] + 2 * x[1]) * sum(x))
+        assert not fn.compiled
+
+
+def test_trainer_trains_as_eagerly(monkeypatch, backend):
+    results = []
+    for setting in ("1", "0"):
+        monkeypatch.setenv(compiled.COMPILE_ENV, setting)
+        mb.seed(0)
+        net = nn.Sequential(nn.Linear(6, 7), nn.BatchNorm(7), nn.ReLU(), nn.Linear(7, 3))
+        trainer = train.Trainer(net, losses.cross_entropy,
+                                optim.SGD(net, lr=0.1, momentum=0.9), clip=1.0)
+        for X, y in batches(5):
+            trainer.step(X, y)
+        assert trainer._exact_grad.compiled == (setting == "1" and backend in COMPILING)
+        results.append({k: mb.to_numpy(v) for k, v in net.state_dict().items()})
+    for k in results[0]:
+        np.testing.assert_array_equal(results[0][k], results[1][k])
+
+
+def test_compile_switch(monkeypatch, backend):
+    monkeypatch.setenv(compiled.COMPILE_ENV, "0")
+    fn = compiled.exact_compile(lambda x: x * 2)
+    for _ in range(3):
+        assert mb.to_numpy(fn(mb.array([1.0]))).tolist() == [2.0] and not fn.compiled
+    monkeypatch.setenv(compiled.COMPILE_ENV, "yes")
+    with pytest.raises(ValueError, match="MLBOOK_COMPILE='yes': use 1"):
+        compiled.exact_compile(lambda x: x)
+
+
+def test_replace_buffer_refuses_a_parameter():
+    net = nn.BatchNorm(3)
+    net(mb.ones((2, 3)))
+    with pytest.raises(KeyError, match="is a parameter, not a buffer"):
+        net.replace_buffer("gamma", mb.ones(3))
