@@ -30,13 +30,17 @@ def test_environment_pins_every_pool():
         assert env[variable] == "1"
     assert env["TF_NUM_INTEROP_THREADS"] == "1"
     assert env["TF_DETERMINISTIC_OPS"] == "1" and env["MXNET_ENFORCE_DETERMINISM"] == "1"
-    assert env["XLA_FLAGS"] == ("--xla_cpu_multi_thread_eigen=false "
+    assert env["XLA_FLAGS"] == ("--xla_backend_optimization_level=0 "
+                                "--xla_cpu_multi_thread_eigen=false "
                                 "intra_op_parallelism_threads=1")
     two = execution.environment(2, base={"XLA_FLAGS": "--xla_dump_to=/tmp/x "
                                                       "--xla_cpu_multi_thread_eigen=false"})
     assert two["OMP_NUM_THREADS"] == "2" and two["TF_NUM_INTEROP_THREADS"] == "1"
-    assert two["XLA_FLAGS"] == ("--xla_dump_to=/tmp/x --xla_cpu_multi_thread_eigen=true "
+    assert two["XLA_FLAGS"] == ("--xla_dump_to=/tmp/x --xla_backend_optimization_level=0 "
+                                "--xla_cpu_multi_thread_eigen=true "
                                 "intra_op_parallelism_threads=2")      # the user's flag is kept
+    mine = execution.environment(1, base={"XLA_FLAGS": "--xla_backend_optimization_level=2"})
+    assert mine["XLA_FLAGS"].split()[0] == "--xla_backend_optimization_level=2"   # theirs wins
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
