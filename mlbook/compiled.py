@@ -22,7 +22,10 @@ function wherever a graph would compute something else:
   that call, and the function runs eagerly from then on;
 * a function that cannot be traced (it reads a value with ``float()``, say) runs eagerly;
 * the module's buffers (batch normalization's running statistics, which the forward pass
-  replaces by new tensors) are inputs and outputs of the graph, so they are updated as eagerly.
+  replaces by new tensors) are inputs and outputs of the graph, so they are updated as eagerly;
+  any other attribute a traced forward pass sets (attention weights kept for a plot) is put
+  back as it was, so a module never holds a graph tensor (after a compiled step such an
+  attribute keeps the value of the last eager call).
 
 ``MLBOOK_COMPILE=0`` switches it off (to time or debug the eager path)."""
 
@@ -84,12 +87,18 @@ class ExactlyCompiled:
         return out
 
     def _traced(self, buffers: dict[str, Any], *args: Any) -> tuple[Any, dict[str, Any]]:
-        saved = self._buffers()
+        # what the forward pass leaves on the modules while traced (attention weights kept
+        # for plots, say) are graph tensors with no value: every module gets its attributes
+        # back as they were, and the buffers go out as the graph's outputs
+        saved = ([(m, dict(vars(m))) for m in self.module.modules()]
+                 if self.module is not None else [])
         self._set_buffers(buffers)
         try:
             return self.fn(*args), self._buffers()
         finally:
-            self._set_buffers(saved)
+            for module, attributes in saved:
+                vars(module).clear()
+                vars(module).update(attributes)
 
     def _buffers(self) -> dict[str, Any]:
         if self.module is None:

@@ -130,8 +130,11 @@ def test_positional_encoding(backend):
     enc = nn.PositionalEncoding(6, dropout=0.0, max_len=50)
     X = rng.normal(size=(2, 10, 6)).astype("float32")
     check(enc(mb.array(X)), X + P[None, :10], 1e-6, 1e-6)
+    check(enc(mb.array(X[:, :1]), offset=7), X[:, :1] + P[None, 7:8], 1e-6, 1e-6)
     with pytest.raises(ValueError, match="max_len=50"):
         enc(mb.zeros((1, 51, 6)))
+    with pytest.raises(ValueError, match="at position 45"):
+        enc(mb.zeros((1, 6, 6)), offset=45)
 
 
 def test_addnorm_ffn_and_encoder_block(backend):

@@ -86,6 +86,51 @@ CHECKS = {
                         for what, claim in (("final training loss", lambda v: v < 0.2),
                                             ("test accuracy", lambda v: v > 0.95))}},
 
+    # part 5: attention and the Transformer
+    "attention_pooling": {
+        "largest deviation of a weight row sum from 1": lambda v: v < 1e-6,
+        **{f"validation MSE, sigma {s}": claim for s, claim in (
+            (0.1, lambda v: v < 0.1), (0.2, lambda v: v < 0.04), (0.5, lambda v: v < 0.06),
+            (1.0, lambda v: v > 0.25))},
+        "best width among the four": lambda v: v == 0.2,
+        "learned w": lambda v: 2.0 < v < 2.2,                        # sigma about 0.48
+        "leave-one-out loss after training": lambda v: v < 0.18,
+        "validation MSE, learned width": lambda v: v < 0.06},        # from 0.30 at sigma 1
+    "attention_scoring": {
+        "largest weight on a padded key": lambda v: v == 0,
+        "largest deviation of a row sum from 1": lambda v: v < 1e-6,
+        "variance of scaled dot products": lambda v: abs(v - 1) < 0.05,
+        "dot-product attention vs numpy": lambda v: v < 1e-6,
+        "additive attention: largest deviation of a row sum from 1": lambda v: v < 1e-6},
+    "bahdanau": {
+        "fixed context: final loss": lambda v: v > 0.1,
+        "fixed context: held-out BLEU": lambda v: v < 0.92,
+        "fixed context: held-out exactly right": lambda v: v < 0.75,
+        "attention: final loss": lambda v: v < 0.08,
+        "attention: held-out BLEU": lambda v: v > 0.95,             # beats part 3's model
+        "attention: held-out exactly right": lambda v: v > 0.9,
+        "largest weight on source padding": lambda v: v == 0},
+    "multihead_attention": {
+        "transpose_output undoes transpose_qkv": lambda v: v == 0,
+        "multi-head attention vs head-by-head numpy": lambda v: v < 1e-5,
+        "multi-head weight on masked keys": lambda v: v == 0},
+    "self_attention": {
+        "self-attention / recurrent multiplications at n=50, d=64": lambda v: v == 0.78125,
+        "self-attention permutation equivariance error": lambda v: v < 1e-5,
+        "relative position: rotation error": lambda v: v < 1e-6},
+    "transformer": {
+        "decoder: step by step vs whole sequence": lambda v: v < 1e-5,
+        "loss, epoch 1": lambda v: v < 2.6, "loss, epoch 5": lambda v: v < 0.3,
+        "loss, epoch 10": lambda v: v < 0.02,
+        "held-out BLEU": lambda v: v > 0.97, "held-out exactly right": lambda v: v > 0.95,
+        "encoder self-attention weight on padding": lambda v: v == 0},
+    "vit": {"patch embedding vs the patch's projection": lambda v: v < 1e-5,
+            "train loss, epoch 1": lambda v: v < 2.3, "train loss, epoch 20": lambda v: v < 0.05,
+            "test accuracy": lambda v: v > 0.95},
+    "pretraining": {
+        "decoder-only: change of earlier scores after changing the last token": lambda v: v == 0,
+        "block parameters minus 12 d^2 at d=256": lambda v: v == 9 * 256},
+
     "introduction": {"accuracy": lambda v: v == 1.0},
     "ndarray": {"concat rows": lambda v: v == 6, "concat cols": lambda v: v == 8,
                 "sum of X": lambda v: v == 66, "X2[1, 2]": lambda v: v == 9},

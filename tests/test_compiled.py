@@ -143,3 +143,19 @@ def test_replace_buffer_refuses_a_parameter():
     net(mb.ones((2, 3)))
     with pytest.raises(KeyError, match="is a parameter, not a buffer"):
         net.replace_buffer("gamma", mb.ones(3))
+
+
+def test_attributes_set_while_traced_stay_readable(backend):
+    mb.seed(0)
+    mha = nn.MultiHeadAttention(8, 2)
+    X = mb.normal(0, 1, (2, 3, 8))
+    mha(X, X, X)                                   # creates the lazy projections
+    fn = compiled.exact_compile(
+        value_and_grad(lambda p, X: mb.sum(mha.functional_call(p, X, X, X))), mha)
+    params = mha.parameter_dict()
+    for step in range(3):
+        fn(params, X * (step + 1))
+        weights = mb.to_numpy(mha.attention_weights)   # a value, never a graph tensor
+        assert weights.shape == (4, 3, 3)
+        np.testing.assert_allclose(weights.sum(-1), 1, atol=1e-6)
+    assert fn.compiled == (backend in COMPILING)

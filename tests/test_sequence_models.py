@@ -177,3 +177,34 @@ def test_train_seq2seq_loss_is_the_masked_loss_per_token(backend):
         total += float(mb.item(losses.masked_cross_entropy(Y_hat, Y, Y_valid))) * n
         tokens += n
     assert history["loss"][0] == pytest.approx(total / tokens, rel=1e-5)
+
+
+def _library_seq2seq_outputs():
+    mb.seed(0)
+    net = nn.EncoderDecoder(nn.Seq2SeqEncoder(7, 4, 6, 2), nn.Seq2SeqDecoder(9, 4, 6, 2))
+    X = mb.array([[1, 2, 3, 0, 0], [4, 5, 6, 1, 2]])
+    Y = mb.array([[3, 1, 4], [1, 5, 8]])
+    valid = mb.array([3, 5])
+    whole = net(X, Y, valid)                           # (batch, steps, vocab), all at once
+    state = net.decoder.init_state(net.encoder(X, valid), valid)
+    steps = []
+    for t in range(3):                                 # one step per call, as in prediction
+        out, state = net.decoder(Y[:, t:t + 1], state)
+        steps.append(out)
+    return mb.to_numpy(whole), mb.to_numpy(mb.concat(steps, axis=1))
+
+
+def test_library_seq2seq_decodes_step_by_step_as_at_once(backend):
+    whole, steps = _library_seq2seq_outputs()
+    assert whole.shape == (2, 3, 9)
+    np.testing.assert_allclose(steps, whole, rtol=1e-6, atol=1e-6)
+
+
+def test_library_seq2seq_agrees_across_backends(all_backends):
+    outputs = {}
+    for name in all_backends:
+        mb.set_backend(name)
+        outputs[name] = _library_seq2seq_outputs()[0]
+    for name, out in outputs.items():
+        np.testing.assert_allclose(out, outputs[all_backends[0]], rtol=1e-5, atol=1e-6,
+                                   err_msg=name)

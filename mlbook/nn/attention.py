@@ -139,12 +139,16 @@ class PositionalEncoding(Module):
         self.dropout = Dropout(dropout)
         self.P = ops.from_numpy(positional_encoding(max_len, num_hiddens)[None])
 
-    def forward(self, X: Any) -> Any:
+    def forward(self, X: Any, offset: int = 0) -> Any:
+        """``X`` (batch, steps, d) plus the encodings of positions ``offset`` to
+        ``offset + steps - 1`` (a decoder that predicts one token per call passes the number
+        of tokens decoded so far)."""
         steps, d = ops.shape(X)[1:]
-        if steps > ops.shape(self.P)[1] or d != ops.shape(self.P)[2]:
+        if offset + steps > ops.shape(self.P)[1] or d != ops.shape(self.P)[2]:
             raise ValueError(f"PositionalEncoding({ops.shape(self.P)[2]}, max_len="
-                             f"{ops.shape(self.P)[1]}) got input of shape {ops.shape(X)}")
-        return self.dropout(X + ops.astype(self.P[:, :steps, :], ops.dtype(X)))
+                             f"{ops.shape(self.P)[1]}) got input of shape {ops.shape(X)} at "
+                             f"position {offset}")
+        return self.dropout(X + ops.astype(self.P[:, offset:offset + steps, :], ops.dtype(X)))
 
 
 def positional_encoding(max_len: int, num_hiddens: int) -> np.ndarray:

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import ops
+from .layers import Embedding, Linear
 from .module import Module
+from .rnn import GRU
 
-__all__ = ["Encoder", "Decoder", "EncoderDecoder"]
+__all__ = ["Encoder", "Decoder", "EncoderDecoder", "Seq2SeqEncoder", "Seq2SeqDecoder"]
 
 
 class Encoder(Module):
@@ -49,3 +52,43 @@ class EncoderDecoder(Module):
         enc_outputs = self.encoder(enc_X, *args)
         dec_state = self.decoder.init_state(enc_outputs, *args)
         return self.decoder(dec_X, dec_state)[0]
+
+
+class Seq2SeqEncoder(Encoder):
+    """The sequence-to-sequence chapter's encoder: embedded source tokens (batch, steps) run
+    through a multilayer GRU; returns the outputs of the last layer at every step
+    (steps, batch, hiddens) and the final state of every layer (layers, batch, hiddens)."""
+
+    def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int,
+                 num_layers: int) -> None:
+        super().__init__()
+        self.embedding = Embedding(vocab_size, embed_size)
+        self.rnn = GRU(embed_size, num_hiddens, num_layers)
+
+    def forward(self, X: Any, *args: Any) -> tuple[Any, Any]:
+        return self.rnn(self.embedding(ops.T(X)))
+
+
+class Seq2SeqDecoder(Decoder):
+    """The sequence-to-sequence chapter's decoder: a GRU started from the encoder's final
+    state, reading the embedded previous target token concatenated with the context (the
+    encoder's last-layer final state) at every step; a dense layer scores the target
+    vocabulary.  ``forward`` returns (batch, steps, vocab) scores and the new state."""
+
+    def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int,
+                 num_layers: int) -> None:
+        super().__init__()
+        self.embedding = Embedding(vocab_size, embed_size)
+        self.rnn = GRU(embed_size + num_hiddens, num_hiddens, num_layers)
+        self.dense = Linear(num_hiddens, vocab_size)
+
+    def init_state(self, enc_outputs: Any, *args: Any) -> tuple[Any, Any]:
+        enc_state = enc_outputs[1]
+        return enc_state, enc_state[-1]
+
+    def forward(self, X: Any, state: tuple[Any, Any]) -> tuple[Any, tuple[Any, Any]]:
+        H, context = state
+        embs = self.embedding(ops.T(X))                     # (steps, batch, embed_size)
+        every_step = ops.broadcast_to(context, (ops.shape(embs)[0],) + ops.shape(context))
+        outputs, H = self.rnn(ops.concat([embs, every_step], axis=2), H)
+        return ops.swapaxes(self.dense(outputs), 0, 1), (H, context)
