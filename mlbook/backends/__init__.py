@@ -68,7 +68,10 @@ OPTIONAL: tuple[str, ...] = ("logsumexp", "softmax", "log_softmax", "cross_entro
 
 # A backend may also define ``OPTIMIZER_KERNELS`` ({optimiser kind: kernel}, see
 # mlbook.ops.parameters.optimizer_kernel) and, if its framework compiles, ``compile_function(fn)``
-# (mlbook.ops.parameters.compile_function): the optimisers' fused paths and Trainer(compile=True).
+# (mlbook.ops.parameters.compile_function): the optimisers' fused paths and Trainer(compile=True);
+# with ``COMPILES_EXACTLY = True`` where a compiled function computes bit for bit what it computes
+# eagerly (mlbook.compiled then compiles the training loops' gradients), and ``is_symbolic(x)``,
+# true for a tensor being traced, which has no value to read on the host.
 
 _loaded: dict[str, ModuleType] = {}
 
