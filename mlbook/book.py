@@ -146,7 +146,13 @@ def run_section(path: str | os.PathLike, backend: str | None = None, timeout: in
         raise SectionError(f"{path} failed on backend {backend!r}: {type(err).__name__}: "
                            f"{str(err).splitlines()[0]}") from None
     finally:
-        if kernel.has_kernel:                 # we own the kernel manager: nbclient leaves it up
+        # we own the kernel manager, so nbclient leaves both the kernel and its client up: the
+        # client's channels would keep polling the dead kernel's sockets from threads of their
+        # own, a few more with every section, until they slowed the whole build down
+        if client.kc is not None:
+            client.kc.stop_channels()
+            client.kc = None
+        if kernel.has_kernel:
             run_sync(kernel.shutdown_kernel)(now=True)       # also removes its connection file
         values, tolerances = _read_values(report_file)
         os.unlink(report_file)

@@ -198,3 +198,17 @@ def test_jax_kernels_share_a_persistent_compilation_cache(tmp_path):
     assert env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] == "0"
     mine = execution.compilation_cache({"JAX_COMPILATION_CACHE_DIR": "/elsewhere"})
     assert mine["JAX_COMPILATION_CACHE_DIR"] == "/elsewhere"
+
+
+def test_a_section_run_leaves_no_threads_behind(tmp_path):
+    # nbclient leaves the client of a kernel it does not own running; its channel threads
+    # polled the dead kernel's sockets, more with every section, and slowed long builds down
+    import threading
+    section = tmp_path / "tiny.md"
+    section.write_text("---\njupytext:\n  text_representation:\n    format_name: myst\n---\n"
+                       "# Tiny\n\n```{code-cell} ipython3\nprint(1 + 1)\n```\n")
+    book.run_section(section, "numpy")
+    before = threading.active_count()
+    for _ in range(2):
+        book.run_section(section, "numpy")
+    assert threading.active_count() == before
