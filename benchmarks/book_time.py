@@ -1,10 +1,13 @@
-"""Wall time to execute the book's sections on each backend, one after another (one fresh
-kernel per section, as ``mlbook run`` does).  Run by hand::
+"""Wall time to execute the book's sections on each backend, one after another, in reused
+kernels as ``mlbook build`` and the tests run them (``--fresh``: a new kernel per section, as
+``mlbook run`` does).  Run by hand::
 
-    python benchmarks/book_time.py [--backend numpy,torch] [--chapters ch06,ch07]
+    python benchmarks/book_time.py [--backend numpy,torch] [--chapters ch11,ch12] [--budget 300]
 
 ``--chapters`` takes chapter folder names or their prefixes (``ch06`` for
-``ch06_convolutional_neural_networks``); the default is the whole book.
+``ch06_convolutional_neural_networks``); the default is the whole book.  ``--budget`` prints
+whether each backend ran the chosen sections within that many seconds (part 5's chapters,
+``ch11,ch12``, share a budget of 300 s per backend).  One kernel runs at a time.
 """
 
 from __future__ import annotations
@@ -12,26 +15,49 @@ from __future__ import annotations
 import time
 
 from mlbook import book
+from mlbook.kernel import SectionKernel
 from _harness import each_backend, parse_args
+
+
+def run_all(sections, name: str, fresh: bool) -> list[float]:
+    """Seconds spent in each section's cells (kernel starts are in the wall time only)."""
+    if fresh:
+        return [book.run_section(s, name).seconds for s in sections]
+    per, kernel = [], None
+    try:
+        for section in sections:
+            if kernel is None or not kernel.reusable:
+                if kernel is not None:
+                    kernel.close()
+                kernel = SectionKernel(name)
+            per.append(kernel.run(section).seconds)
+    finally:
+        if kernel is not None:
+            kernel.close()
+    return per
 
 
 def main(argv=None) -> int:
     args = parse_args(__doc__, 1, argv, extra=[
-        ("--chapters", dict(default="", help="comma-separated chapter folders or prefixes"))])
+        ("--chapters", dict(default="", help="comma-separated chapter folders or prefixes")),
+        ("--fresh", dict(action="store_true", help="a new kernel for every section")),
+        ("--budget", dict(type=float, default=0.0, help="seconds allowed per backend"))])
     prefixes = [c for c in args.chapters.split(",") if c]
     sections = [s for s in book.sections()
                 if not prefixes or any(s.parent.name.startswith(p) for p in prefixes)]
     rows = []
     for name in each_backend(args.backend):
         start = time.perf_counter()
-        per = [book.run_section(s, name).seconds for s in sections]
-        rows.append((name, time.perf_counter() - start, max(per),
+        per = run_all(sections, name, args.fresh)
+        rows.append((name, time.perf_counter() - start, sum(per), max(per),
                      sections[per.index(max(per))].stem))
-    print(f"{len(sections)} sections")
-    print("| backend | all sections (s) | slowest section (s) |")
-    print("|---|---:|---:|")
-    for name, total, slowest, which in rows:
-        print(f"| {name} | {total:.1f} | {slowest:.1f} ({which}) |")
+    print(f"{len(sections)} sections, {'a new kernel each' if args.fresh else 'reused kernels'}")
+    budget = f" within {args.budget:.0f} s |" if args.budget else ""
+    print(f"| backend | wall (s) | in cells (s) | slowest section (s) |{budget}")
+    print("|---|---:|---:|---:|" + ("---|" if budget else ""))
+    for name, total, cells, slowest, which in rows:
+        verdict = f" {'yes' if total <= args.budget else 'no'} |" if budget else ""
+        print(f"| {name} | {total:.1f} | {cells:.1f} | {slowest:.1f} ({which}) |{verdict}")
     return 0
 
 

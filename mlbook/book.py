@@ -23,9 +23,6 @@ import math
 import os
 import pathlib
 import re
-import shutil
-import tempfile
-import time
 from typing import Any
 
 from . import config, execution
@@ -103,61 +100,9 @@ def run_section(path: str | os.PathLike, backend: str | None = None, timeout: in
     Raises :class:`SectionError` naming the section, the
     backend, the code cell (numbered from 1), its source and the traceback when a cell fails,
     runs past ``timeout`` seconds or kills the kernel."""
-    from jupyter_client import AsyncKernelManager
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-    from nbclient.util import run_sync
-
-    path = pathlib.Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no section file {path}")
-    backend = config.canonical_name(backend) if backend else config.backend_from_env()
-    nb = read_section(path)
-    fd, report_file = tempfile.mkstemp(prefix="mlbook-report-", suffix=".jsonl")
-    os.close(fd)
-    env = dict(os.environ, **{config.ENV_VAR: backend, REPORT_ENV: report_file,
-                              "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
-    env.setdefault("SOURCE_DATE_EPOCH", "0")          # no build date inside SVG figures
-    env.update(execution.environment(threads, base=env))
-    env.update(execution.compilation_cache(base=env))   # JAX's compiled operations, kept
-    env.pop(execution.PERTURB_ENV, None)                 # the book itself is never perturbed
-    env.update(extra_env or {})
-    sockets = tempfile.mkdtemp(prefix="mlbook-kernel-")      # local sockets, not TCP ports
-    # nbclient needs an asynchronous manager: with a blocking one its per-cell timeout never fires
-    kernel = AsyncKernelManager(kernel_name="python3", transport="ipc",
-                                ip=os.path.join(sockets, "kernel"))
-    client = NotebookClient(nb, km=kernel, timeout=timeout, extra_arguments=KERNEL_ARGUMENTS,
-                            resources={"metadata": {"path": str(path.parent.resolve())}})
-    start = time.perf_counter()
-    try:
-        client.execute(env=env)
-    except CellExecutionError as err:
-        cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-        failed = next((n for n, i in enumerate(cells, 1)
-                       if any(o.get("output_type") == "error" for o in nb.cells[i].outputs)),
-                      None)
-        source = nb.cells[cells[failed - 1]].source if failed else ""
-        trace = strip_ansi("\n".join(next(
-            (o.get("traceback", []) for o in nb.cells[cells[failed - 1]].outputs
-             if o.get("output_type") == "error"), []))) if failed else ""
-        raise SectionError(f"{path} failed on backend {backend!r} in code cell {failed}:\n"
-                           f"{source}\n---\n{trace or ''}\n{err.ename}: {err.evalue}") from None
-    except (CellTimeoutError, DeadKernelError) as err:
-        raise SectionError(f"{path} failed on backend {backend!r}: {type(err).__name__}: "
-                           f"{str(err).splitlines()[0]}") from None
-    finally:
-        # we own the kernel manager, so nbclient leaves both the kernel and its client up: the
-        # client's channels would keep polling the dead kernel's sockets from threads of their
-        # own, a few more with every section, until they slowed the whole build down
-        if client.kc is not None:
-            client.kc.stop_channels()
-            client.kc = None
-        if kernel.has_kernel:
-            run_sync(kernel.shutdown_kernel)(now=True)       # also removes its connection file
-        values, tolerances = _read_values(report_file)
-        os.unlink(report_file)
-        shutil.rmtree(sockets, ignore_errors=True)
-    return SectionResult(path, backend, nb, values, time.perf_counter() - start, tolerances)
+    from .kernel import SectionKernel
+    with SectionKernel(backend, threads=threads, extra_env=extra_env, timeout=timeout) as kernel:
+        return kernel.run(path)
 
 
 def _read_values(path: str) -> tuple[dict[str, float], dict[str, float]]:

@@ -30,7 +30,7 @@ from .optim import SGD, Adam, Optimizer, clip_grad_norm
 from .plot import Animator, in_notebook
 
 __all__ = ["Timer", "Accumulator", "accuracy", "evaluate_accuracy", "evaluate_loss", "Trainer",
-           "fit", "predict_lm", "train_lm", "train_seq2seq", "predict_seq2seq", "bleu",
+           "fit", "predict_lm", "train_lm", "train_seq2seq", "predict_seq2seq", "bleu", "mean_bleu",
            "in_notebook", "train_2d", "trajectory_2d", "fit_digits"]
 
 
@@ -112,6 +112,17 @@ def bleu(pred_seq: str, label_seq: str, k: int = 2) -> float:
                 label_subs[gram] -= 1
         score *= math.pow(matches / (len_pred - n + 1), math.pow(0.5, n))
     return score
+
+
+def mean_bleu(preds: Sequence[str], labels: Sequence[str], k: int = 2) -> float:
+    """The average :func:`bleu` of predictions against their references, pair by pair (how
+    the book scores a translation model on held-out sentences)."""
+    if len(preds) != len(labels):
+        raise ValueError(f"{len(preds)} predictions for {len(labels)} references: pass one "
+                         f"prediction per reference")
+    if not labels:
+        raise ValueError("no predictions to score: pass at least one (prediction, reference)")
+    return sum(bleu(p, label, k) for p, label in zip(preds, labels)) / len(labels)
 
 
 def evaluate_accuracy(net: Callable[[Any], Any], data_iter: Iterable[Any]) -> float:

@@ -322,7 +322,8 @@ CHECKS = {
                 "held-out numbers exactly right": lambda v: v >= 0.9,
                 "beam size 1 vs greedy: different translations": lambda v: v == 0,
                 "greedy BLEU on the first 100": lambda v: v >= 0.9,
-                "beam size 3 BLEU": lambda v: v >= 0.9},
+                "beam size 3 BLEU": lambda v: v >= 0.9,
+                "library network: translations that differ": lambda v: v == 0},
     # part 4: computer vision
     "image_augmentation": {
         "flip is reversed columns": lambda v: v == 0, "identity crop error": lambda v: v == 0,

@@ -205,8 +205,10 @@ def test_a_section_run_leaves_no_threads_behind(tmp_path):
     # polled the dead kernel's sockets, more with every section, and slowed long builds down
     import threading
     section = tmp_path / "tiny.md"
-    section.write_text("---\njupytext:\n  text_representation:\n    format_name: myst\n---\n"
-                       "# Tiny\n\n```{code-cell} ipython3\nprint(1 + 1)\n```\n")
+    section.write_text(
+        (ROOT / "chapters" / "ch01_introduction" / "introduction.md").read_text()
+        .split("```{code-cell}")[0] + "```{code-cell} ipython3\nprint(1 + 1)\n```\n")
+    assert [c.cell_type for c in book.read_section(section).cells].count("code") == 1
     book.run_section(section, "numpy")
     before = threading.active_count()
     for _ in range(2):

@@ -115,6 +115,16 @@ def test_bleu_against_hand_computed_values():
     assert train.bleu("", "five") == 0.0
 
 
+def test_mean_bleu_averages_pair_by_pair():
+    preds, labels = ["one thousand five", "one thousand"], ["one thousand five"] * 2
+    assert train.mean_bleu(preds, labels) == pytest.approx((1 + math.exp(-0.5)) / 2)
+    assert train.mean_bleu(["a b c d"], ["a b e d"], k=1) == pytest.approx(0.75 ** 0.5)
+    with pytest.raises(ValueError, match="2 predictions for 1 references"):
+        train.mean_bleu(preds, labels[:1])
+    with pytest.raises(ValueError, match="no predictions"):
+        train.mean_bleu([], [])
+
+
 def test_imshow_and_show_bboxes_draw_the_boxes(backend):
     import matplotlib.pyplot as plt
     img = np.zeros((40, 60, 3), dtype="uint8")

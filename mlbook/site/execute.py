@@ -1,9 +1,13 @@
 """Execute the book's sections on several backends, in parallel kernels, through the cache.
 
-Each (section, backend) pair whose cache entry is missing runs in a fresh Jupyter kernel
-(:func:`mlbook.book.run_section`, with its per-cell timeout), up to ``jobs`` at a time, each
-kernel in the book's execution setting (:mod:`mlbook.execution`: its thread pools pinned to
-one thread, deterministic kernels), so the numbers do not depend on ``jobs``.  A
+Each (section, backend) pair whose cache entry is missing runs in a Jupyter kernel, with its
+per-cell timeout, up to ``jobs`` at a time, each kernel in the book's execution setting
+(:mod:`mlbook.execution`: its thread pools pinned to one thread, deterministic kernels), so the
+numbers do not depend on ``jobs``.  The runs go backend by backend, and each of the ``jobs``
+workers keeps its kernel from one section to the next (:class:`mlbook.kernel.SectionKernel`:
+every section starts from what a new kernel has, without paying for a kernel's start and its
+framework's import again), until the backend changes, a section fails or the kernel has run
+:data:`~mlbook.kernel.SECTIONS_PER_KERNEL` sections.  A
 failing cell does not stop the others: every failure is collected, and the build then fails
 with each one's section, backend, cell number, code and traceback.  What succeeded is cached, so
 the next build re-executes only what failed or changed.  The book's tests run the sections
@@ -12,15 +16,17 @@ through this too (in parallel, into a cache of their own).
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
 import os
 import pathlib
+import queue
+import threading
 import time
 from typing import Any, Callable, Sequence
 
 from .. import execution
 from ..book import SectionError
+from ..kernel import SectionKernel
 from .cache import CachedRun, ExecutionCache
 
 __all__ = ["execute_sections", "Execution", "BuildError", "default_jobs"]
@@ -51,13 +57,31 @@ def default_jobs() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def _run(path: str, backend: str, timeout: int, threads: int,
-         ) -> tuple[Any, dict, dict, float]:
-    """Worker: execute one section on one backend (its kernel is a process of its own; this
-    thread only drives it, with an event loop of its own)."""
-    from ..book import run_section
-    result = run_section(path, backend, timeout=timeout, threads=threads)
-    return result.notebook, result.values, result.tolerances, result.seconds
+def _worker(todo: "queue.Queue[Any]", done: "queue.Queue[Any]", timeout: int,
+            threads: int) -> None:
+    """One worker: take runs from ``todo`` until it is empty, each in this worker's kernel
+    (a new one when the backend changes or the kernel may not be reused), and put
+    ``(run, result or error)`` on ``done``.  Its kernel is a process of its own; this thread
+    only drives it, with an event loop of its own, which is why a kernel stays with its thread."""
+    kernel: SectionKernel | None = None
+    try:
+        while True:
+            try:
+                item = todo.get_nowait()
+            except queue.Empty:
+                return
+            path, rel, backend, key = item
+            try:
+                if kernel is None or kernel.backend != backend or not kernel.reusable:
+                    if kernel is not None:
+                        kernel.close()
+                    kernel = SectionKernel(backend, threads=threads, timeout=timeout)
+                done.put((item, kernel.run(path)))
+            except BaseException as err:    # noqa: BLE001 - reported with the run
+                done.put((item, err))
+    finally:
+        if kernel is not None:
+            kernel.close()
 
 
 def execute_sections(sections: Sequence[pathlib.Path], backends: Sequence[str],
@@ -87,27 +111,35 @@ def execute_sections(sections: Sequence[pathlib.Path], backends: Sequence[str],
     failures: dict[tuple[str, str], str] = {}
     start = time.perf_counter()
     jobs = jobs or default_jobs()
-    # threads suffice: each run's work happens in its kernel, a separate process
-    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-        futures = {pool.submit(_run, str(path), backend, timeout, threads): (rel, backend, key)
-                   for path, rel, backend, key in todo}
-        for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
-            rel, backend, key = futures[future]
-            try:
-                notebook, values, tolerances, seconds = future.result()
-            except SectionError as err:
-                failures[rel, backend] = str(err)
-                log(f"[{done}/{len(todo)}] FAILED {rel} on {backend}")
-                continue
-            except Exception as err:        # the kernel could not start...: report it like a cell
-                failures[rel, backend] = (f"{rel} failed on backend {backend!r}: "
-                                          f"{type(err).__name__}: {err}")
-                log(f"[{done}/{len(todo)}] FAILED {rel} on {backend}")
-                continue
-            run = CachedRun(rel, backend, notebook, values, tolerances, seconds)
-            cache.put(key, run)
-            runs[rel, backend] = run
-            log(f"[{done}/{len(todo)}] executed {rel} on {backend} in {seconds:.1f} s")
+    # backend by backend, in reading order, so that a worker's kernel serves many sections
+    order = {backend: i for i, backend in enumerate(backends)}
+    queued: "queue.Queue[Any]" = queue.Queue()
+    for item in sorted(todo, key=lambda item: order[item[2]]):      # sorted() is stable
+        queued.put(item)
+    finished: "queue.Queue[Any]" = queue.Queue()
+    workers = [threading.Thread(target=_worker, args=(queued, finished, timeout, threads),
+                                name=f"mlbook-worker-{i}", daemon=True)
+               for i in range(min(jobs, len(todo)))]
+    for worker in workers:
+        worker.start()
+    for done in range(1, len(todo) + 1):
+        (path, rel, backend, key), outcome = finished.get()
+        if isinstance(outcome, SectionError):
+            failures[rel, backend] = str(outcome)
+            log(f"[{done}/{len(todo)}] FAILED {rel} on {backend}")
+            continue
+        if isinstance(outcome, BaseException):   # the kernel could not start...: like a cell
+            failures[rel, backend] = (f"{rel} failed on backend {backend!r}: "
+                                      f"{type(outcome).__name__}: {outcome}")
+            log(f"[{done}/{len(todo)}] FAILED {rel} on {backend}")
+            continue
+        run = CachedRun(rel, backend, outcome.notebook, outcome.values, outcome.tolerances,
+                        outcome.seconds)
+        cache.put(key, run)
+        runs[rel, backend] = run
+        log(f"[{done}/{len(todo)}] executed {rel} on {backend} in {outcome.seconds:.1f} s")
+    for worker in workers:
+        worker.join()
     log(f"executed {len(todo) - len(failures)} section runs in "
         f"{time.perf_counter() - start:.0f} s")
     return Execution(runs, len(todo) - len(failures), failures)

@@ -1,0 +1,247 @@
+"""A Jupyter kernel that runs the book's sections one after another, each as if in a new kernel.
+
+Starting a kernel and importing a framework costs more than many a section's code: an ipykernel
+takes a second or two to start, and importing TensorFlow takes 12 s, MXNet 8 s, PyTorch 7 s on
+the book's 2-core machine.  Run in a new kernel each, the book's 82 sections on five backends
+spent about half an hour of its hour of CI doing just that.  A :class:`SectionKernel` starts
+once per backend, imports mlbook, its backend and matplotlib, and then runs section after
+section, putting back before each one everything a section could have changed and a new kernel
+would not have:
+
+* the IPython session: every name the previous section defined, its ``In``/``Out`` history and
+  execution counter (``InteractiveShell.reset(new_session=True)``);
+* mlbook's state: the random generator seeded as ``import mlbook`` seeds it (seed 0), predict
+  mode, the backend ``MLBOOK_BACKEND`` names;
+* matplotlib: open figures closed, ``rcParams`` as they were once the inline backend was set up;
+* warnings: the filters as they were, and the registry of warnings already shown cleared, so a
+  warning is printed again by the next section that triggers it;
+* the working folder (the section's own) and the file :func:`mlbook.book.report` writes to.
+
+Modules stay imported, and what frameworks cache stays cached (JAX's compiled operations), which
+is the point.  A section's numbers in a reused kernel are bit for bit those of a new kernel:
+``tests/test_execution.py`` checks that on a section that changes all of the above, and the
+book's whole run was compared section by section against runs in new kernels (README, "Test").
+A kernel whose section failed is never reused, and a kernel is replaced after
+:data:`SECTIONS_PER_KERNEL` sections, so what frameworks cache cannot grow without bound.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import tempfile
+import time
+from typing import Any
+
+from . import config, execution
+
+__all__ = ["SectionKernel", "SECTIONS_PER_KERNEL"]
+
+#: Sections a kernel runs before it is replaced by a new one (what the frameworks cache, JAX's
+#: compiled operations above all, grows with every section).
+SECTIONS_PER_KERNEL = 20
+
+#: Seconds a new kernel may take to start and import its framework.
+STARTUP_TIMEOUT = 180
+
+
+class SectionKernel:
+    """A kernel for one backend that runs sections one after another (:meth:`run`).
+
+    ``threads`` and ``extra_env`` as for :func:`mlbook.book.run_section`; ``timeout`` is the
+    limit per cell.  The kernel starts on the first :meth:`run` and stops with :meth:`close`
+    (or at the end of a ``with`` block).  Use a kernel from one thread only: its connection
+    belongs to that thread's event loop."""
+
+    def __init__(self, backend: str | None = None, threads: int = execution.BOOK_THREADS,
+                 extra_env: dict[str, str] | None = None, timeout: int = 600) -> None:
+        self.backend = config.canonical_name(backend) if backend else config.backend_from_env()
+        self.threads = threads
+        self.extra_env = dict(extra_env or {})
+        self.timeout = timeout
+        #: sections run in this kernel so far
+        self.sections = 0
+        #: True once a section failed in it (or it could not start): it must not be reused
+        self.broken = False
+        self._manager: Any = None
+        self._client: Any = None
+        self._sockets: str | None = None
+
+    # ------------------------------------------------------------------ life cycle
+    @property
+    def reusable(self) -> bool:
+        """Whether another section may run here (not broken, not yet due for replacement)."""
+        return not self.broken and self.sections < SECTIONS_PER_KERNEL
+
+    def _environment(self, report_file: str) -> dict[str, str]:
+        from .book import REPORT_ENV
+        env = dict(os.environ, **{config.ENV_VAR: self.backend, REPORT_ENV: report_file,
+                                  "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+        env.setdefault("SOURCE_DATE_EPOCH", "0")          # no build date inside SVG figures
+        env.update(execution.environment(self.threads, base=env))
+        env.update(execution.compilation_cache(base=env))   # JAX's compiled operations, kept
+        env.pop(execution.PERTURB_ENV, None)                 # the book itself is never perturbed
+        env.update(self.extra_env)
+        return env
+
+    def _start(self, cwd: pathlib.Path, report_file: str) -> None:
+        from jupyter_client import AsyncKernelManager
+        from nbclient.util import run_sync
+        from .book import KERNEL_ARGUMENTS
+
+        self._sockets = tempfile.mkdtemp(prefix="mlbook-kernel-")   # local sockets, not ports
+        # nbclient needs an asynchronous manager: with a blocking one its cell timeout never fires
+        self._manager = AsyncKernelManager(kernel_name="python3", transport="ipc",
+                                           ip=os.path.join(self._sockets, "kernel"))
+
+        async def start() -> Any:
+            await self._manager.start_kernel(extra_arguments=KERNEL_ARGUMENTS,
+                                             env=self._environment(report_file), cwd=str(cwd))
+            client = self._manager.client()
+            client.start_channels()
+            await client.wait_for_ready(timeout=STARTUP_TIMEOUT)
+            client.allow_stdin = False
+            return client
+
+        self._client = run_sync(start)()
+        self._execute("import mlbook.kernel\nmlbook.kernel._start_of_kernel()", STARTUP_TIMEOUT)
+
+    def close(self) -> None:
+        """Stop the kernel (and its client's channels, whose threads would otherwise keep
+        polling the dead kernel's sockets)."""
+        from nbclient.util import run_sync
+        if self._client is not None:
+            self._client.stop_channels()
+            self._client = None
+        if self._manager is not None and self._manager.has_kernel:
+            run_sync(self._manager.shutdown_kernel)(now=True)  # also removes its connection file
+        self._manager = None
+        if self._sockets:
+            shutil.rmtree(self._sockets, ignore_errors=True)
+            self._sockets = None
+
+    def __enter__(self) -> "SectionKernel":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _execute(self, code: str, timeout: float) -> None:
+        """Run ``code`` in the kernel, outside any notebook; raise if it fails."""
+        from nbclient.util import run_sync
+        reply = run_sync(self._client.execute_interactive)(
+            code, silent=True, store_history=False, timeout=timeout,
+            output_hook=lambda message: None)
+        content = reply["content"]
+        if content["status"] != "ok":
+            from .book import strip_ansi
+            self.broken = True
+            raise RuntimeError(f"the {self.backend} kernel could not be prepared for a section: "
+                               f"{content.get('ename')}: {content.get('evalue')}\n"
+                               + strip_ansi("\n".join(content.get("traceback", []))))
+
+    # ------------------------------------------------------------------ sections
+    def run(self, path: str | os.PathLike) -> Any:
+        """Execute the section at ``path`` in this kernel, in a fresh namespace; returns a
+        :class:`mlbook.book.SectionResult`.  Raises :class:`mlbook.book.SectionError` as
+        :func:`mlbook.book.run_section` does, after which the kernel is :attr:`broken`."""
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+        from .book import SectionError, SectionResult, read_section, strip_ansi, _read_values
+
+        if not self.reusable:
+            raise RuntimeError("this kernel is broken or due for replacement: start a new one")
+        path = pathlib.Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"no section file {path}")
+        nb = read_section(path)
+        folder = path.parent.resolve()
+        fd, report_file = tempfile.mkstemp(prefix="mlbook-report-", suffix=".jsonl")
+        os.close(fd)
+        try:
+            if self._client is None:
+                self._start(folder, report_file)
+            self._execute(f"import mlbook.kernel\n"
+                          f"mlbook.kernel._start_of_section({str(folder)!r}, {report_file!r})",
+                          self.timeout)
+            self.sections += 1
+            client = NotebookClient(nb, km=self._manager, timeout=self.timeout,
+                                    resources={"metadata": {"path": str(folder)}})
+            client.kc = self._client      # ours: nbclient neither starts nor stops it
+            start = time.perf_counter()
+            client.execute()
+        except CellExecutionError as err:
+            self.broken = True
+            cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+            failed = next((n for n, i in enumerate(cells, 1)
+                           if any(o.get("output_type") == "error" for o in nb.cells[i].outputs)),
+                          None)
+            source = nb.cells[cells[failed - 1]].source if failed else ""
+            trace = strip_ansi("\n".join(next(
+                (o.get("traceback", []) for o in nb.cells[cells[failed - 1]].outputs
+                 if o.get("output_type") == "error"), []))) if failed else ""
+            raise SectionError(f"{path} failed on backend {self.backend!r} in code cell "
+                               f"{failed}:\n{source}\n---\n{trace or ''}\n"
+                               f"{err.ename}: {err.evalue}") from None
+        except (CellTimeoutError, DeadKernelError) as err:
+            self.broken = True
+            raise SectionError(f"{path} failed on backend {self.backend!r}: "
+                               f"{type(err).__name__}: {str(err).splitlines()[0]}") from None
+        except BaseException:
+            self.broken = True
+            raise
+        finally:
+            values, tolerances = _read_values(report_file)
+            os.unlink(report_file)
+        return SectionResult(path, self.backend, nb, values, time.perf_counter() - start,
+                             tolerances)
+
+
+# ---------------------------------------------------------------------- inside the kernel
+_initial: dict[str, Any] = {}
+
+
+def _start_of_kernel() -> None:
+    """In a new kernel: import the backend and matplotlib (with the inline backend set up),
+    and remember the state :func:`_start_of_section` puts back."""
+    import warnings
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from . import backends
+    backends.current()                       # the framework, imported now
+    plt.close(plt.figure())                  # loads the inline backend, which applies its rc
+    _initial["rc"] = matplotlib.rcParams.copy()
+    _initial["warnings"] = list(warnings.filters)
+    _initial["backend"] = backends.name()
+
+
+def _start_of_section(folder: str, report_file: str) -> None:
+    """In a kernel, before a section: put back what a new kernel would have (module docs)."""
+    import gc
+    import warnings
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from IPython import get_ipython
+
+    from . import backends
+    from .book import REPORT_ENV
+
+    shell = get_ipython()
+    if shell is not None:
+        shell.reset(new_session=True)        # names, In/Out, the execution counter
+    plt.close("all")
+    with warnings.catch_warnings():          # rcParams warns about a few deprecated keys
+        warnings.simplefilter("ignore")
+        matplotlib.rcParams.update(_initial["rc"])
+    warnings.filters[:] = _initial["warnings"]
+    warnings._filters_mutated()              # forget which warnings were shown already
+    backends.set_backend(_initial["backend"])
+    config.seed(0)                           # as ``import mlbook`` seeds it
+    config._training = False
+    os.chdir(folder)
+    os.environ[REPORT_ENV] = report_file
+    gc.collect()
