@@ -241,6 +241,16 @@ def test_cache_key_depends_on_source_backend_threads_and_installed_versions(tmp_
     assert cache.key("# A section", "torch") != key
 
 
+def test_cache_key_ignores_docstrings_and_comments_of_the_library():
+    from mlbook.site.cache import _code_of
+    code = 'def f(x):\n    """Twice x."""\n    return 2 * x\n'
+    assert _code_of(code) == _code_of('def f(x):\n    """Twice ``x``: 2x."""\n    return 2 * x\n')
+    assert _code_of(code) == _code_of("def f(x):  # doubles\n    return 2 * x\n")
+    assert _code_of(code) != _code_of('def f(x):\n    """Twice x."""\n    return 3 * x\n')
+    assert _code_of('"""Module."""\nclass A:\n    """A."""\n') == _code_of("class A:\n    pass\n")
+    assert _code_of('x = "not a docstring"\n') != _code_of('x = "changed"\n')
+
+
 def test_cache_round_trip_and_damaged_entries(tmp_path):
     cache = ExecutionCache(tmp_path / "cache")
     run = CachedRun("ch/x.md", "numpy", notebook([stdout("hi\n")]), {"loss": 0.5}, {"loss": 0.1},

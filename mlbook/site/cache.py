@@ -12,6 +12,7 @@ half-written entry behind.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import functools
 import hashlib
@@ -51,15 +52,30 @@ def _version(dist: str) -> str | None:
 
 @functools.lru_cache(maxsize=None)
 def _mlbook_source_hash() -> str:
-    """A hash of the mlbook source a section's output can depend on: all of it but this
-    package (the website build does not change what a section prints)."""
+    """A hash of the mlbook source a section's output can depend on: the code of every module
+    but this package's (the website build does not change what a section prints), without
+    docstrings and comments (its syntax tree), so that documenting the library does not
+    re-execute the book.  (A section that printed a docstring would keep the old text until its
+    own source changed; none does.)"""
     root = pathlib.Path(__file__).resolve().parents[1]
     here = pathlib.Path(__file__).resolve().parent
     digest = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*.py") if here not in p.parents):
         digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
+        digest.update(_code_of(path.read_text(encoding="utf-8")).encode())
     return digest.hexdigest()[:16]
+
+
+def _code_of(source: str) -> str:
+    """``source``'s syntax tree without docstrings, as text (comments are not in the tree)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)
 
 
 def environment_versions(backend: str) -> dict[str, str | None]:
