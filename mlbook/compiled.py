@@ -37,6 +37,8 @@ from typing import Any, Callable
 from . import config
 from .ops.parameters import compile_function, compiles_exactly
 
+__all__ = ["exact_compile", "ExactlyCompiled", "compile_from_env", "COMPILE_ENV"]
+
 COMPILE_ENV = "MLBOOK_COMPILE"
 
 

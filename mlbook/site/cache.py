@@ -53,14 +53,16 @@ def _version(dist: str) -> str | None:
 @functools.lru_cache(maxsize=None)
 def _mlbook_source_hash() -> str:
     """A hash of the mlbook source a section's output can depend on: the code of every module
-    but this package's (the website build does not change what a section prints), without
-    docstrings and comments (its syntax tree), so that documenting the library does not
-    re-execute the book.  (A section that printed a docstring would keep the old text until its
+    but this package's and the command line's (building the website or parsing a command does
+    not change what a section prints), without docstrings and comments (its syntax tree), so
+    that documenting the library does not re-execute the book.  (A section that printed a docstring would keep the old text until its
     own source changed; none does.)"""
     root = pathlib.Path(__file__).resolve().parents[1]
     here = pathlib.Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*.py") if here not in p.parents):
+    outside = {root / "cli.py", root / "__main__.py"}
+    for path in sorted(p for p in root.rglob("*.py")
+                       if here not in p.parents and p not in outside):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(_code_of(path.read_text(encoding="utf-8")).encode())
     return digest.hexdigest()[:16]
