@@ -19,7 +19,20 @@ extensions = [
     "sphinx_design",                # tabs (synced across a page, remembered across pages)
     "sphinxcontrib.bibtex",         # the global references page
     "sphinx.ext.mathjax",           # with MathJax 3 served from _static/mathjax (see setup)
+    "sphinx.ext.autodoc",           # the API reference, from the docstrings (api/, staged by
+    "sphinx.ext.autosummary",       # mlbook build from mlbook/site/api.py)
+    "sphinx_codeautolink",          # names in the chapters' code cells link to the reference
 ]
+
+# ---- the API reference ----
+autodoc_typehints = "signature"
+autodoc_typehints_format = "short"
+autodoc_member_order = "bysource"
+autodoc_preserve_defaults = True    # show ``dtype=None``, not the value a default evaluates to
+add_module_names = False
+codeautolink_concat_default = True  # a notebook's cells are one program (imports carry over)
+codeautolink_warn_on_missing_inventory = False
+codeautolink_warn_on_failed_resolve = False
 
 exclude_patterns = ["_build", "**/_notebooks", "**.ipynb_checkpoints"]
 
@@ -72,6 +85,14 @@ def _copy_mathjax(app) -> None:
         copy_asset(_mathjax_dir(), os.path.join(app.outdir, "_static", "mathjax"))
 
 
+def _no_type_docstrings(app, what, name, obj, options, lines) -> None:
+    """A constant without a ``#:`` comment would show its type's docstring (``dict()`` ...)."""
+    if what in ("data", "attribute") and lines and type(obj).__doc__ and \
+            lines[0].strip() == type(obj).__doc__.strip().splitlines()[0].strip():
+        lines.clear()
+
+
 def setup(app):
     _mathjax_dir()                                   # fail early, with the fix, if it is missing
+    app.connect("autodoc-process-docstring", _no_type_docstrings)
     app.connect("builder-inited", _copy_mathjax)

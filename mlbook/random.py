@@ -47,7 +47,7 @@ def randint(low: int, high: int, shape: int | Sequence[int] = (), dtype: Any = N
 
 
 def permutation(n: int) -> Any:
-    """A random permutation of ``0 .. n-1`` (int64)."""
+    """A random permutation of ``range(n)``, as an int64 tensor."""
     return _out(_config.generator().permutation(int(n)), "int64")
 
 

@@ -545,6 +545,48 @@ def test_section_page_furniture(page, small_site):
     assert page.problems == []
 
 
+def test_a_code_cell_links_its_names_to_the_api_reference(page):
+    p = page.open(NDARRAY)
+    link = p.locator("a.sphinx-codeautolink-a[href*='api/tensors.html#mlbook.arange']").first
+    assert link.inner_text() == "mb.arange"
+    link.click()
+    p.wait_for_url("**/api/tensors.html#mlbook.arange")
+    entry = p.locator("dt[id='mlbook.arange']")
+    assert entry.is_visible() and "arange(" in entry.inner_text()
+    assert "Evenly spaced values" in p.locator("dt[id='mlbook.arange'] + dd").inner_text()
+    p = page.open("api/nn.html")                          # a page of classes, with math
+    assert p.locator("dt[id='mlbook.nn.Linear']").is_visible()
+    p.wait_for_selector("mjx-container", timeout=20000)
+    assert page.problems == []
+
+
+# ---- the API reference ------------------------------------------------------------------------
+
+def test_api_reference_has_an_entry_for_every_public_name(small_site):
+    from sphinx.util.inventory import InventoryFile
+    from mlbook.site import api
+    assert api.undocumented() == []
+    with open(small_site["html"] / "objects.inv", "rb") as f:
+        inventory = InventoryFile.load(f, "", lambda a, b: b)
+    entries = {name for kind in ("py:function", "py:class", "py:data", "py:attribute")
+               for name in inventory.get(kind, {})}
+    assert api.documented_names() - entries == set()
+    assert {"mlbook.arange", "mlbook.nn.Linear", "mlbook.train.mean_bleu",
+            "mlbook.kernel.SectionKernel"} <= entries
+
+
+def test_a_public_name_without_a_group_fails_with_the_fix(monkeypatch):
+    from mlbook.site import api
+    page = api.PAGES[2]                                   # losses
+    monkeypatch.setattr(api, "PAGES", (api.Page(page.slug, page.title, page.intro,
+                                                page.modules, {}),))
+    with pytest.raises(api.UndocumentedError, match="add its module or its name to the page "
+                                                    "'losses' in mlbook/site/api.py"):
+        api.pages()
+    monkeypatch.setattr(api, "PAGES", ())
+    assert "mlbook.losses.cross_entropy" in api.undocumented()
+
+
 # ---- links ------------------------------------------------------------------------------------
 
 class _Links(html.parser.HTMLParser):

@@ -4,7 +4,8 @@
 2. Compare the numbers each section reported across backends (:func:`mlbook.book.compare`).
 3. Stage a Sphinx source tree in ``docs/_build/site``: ``docs/`` itself, each chapter's
    ``index.md`` (its toctree cut to the sections being built), one merged notebook per section
-   (:mod:`.merge`) with its figures, a clean notebook to download, and the Agreement page.
+   (:mod:`.merge`) with its figures, a clean notebook to download, the Agreement page and the
+   API reference (:mod:`.api`).
    Files are rewritten only when their content changes, so Sphinx re-reads only what changed.
 4. ``sphinx-build -W`` (warnings are errors) into ``docs/_build/html``.
 """
@@ -24,6 +25,7 @@ from .. import book, config, execution
 from .cache import ExecutionCache
 from .execute import BuildError, default_jobs, execute_sections
 from .merge import merge_section
+from .api import pages as api_pages
 from .pages import agreement_page
 
 __all__ = ["build", "BuildResult", "find_pandoc"]
@@ -187,6 +189,8 @@ def build(sections: Sequence[str | os.PathLike] | None = None,
         stage.write(f"chapters/{chapter.name}/index.md", _chapter_index(chapter / "index.md",
                                                                          stems))
     stage.write("agreement.rst", agreement_page(titles, comparisons, names))
+    for rel, text in api_pages().items():
+        stage.write(rel, text)
     stage.remove_stale()
 
     _sphinx(stage.root, out, build_dir / "doctrees", jobs or default_jobs(), pandoc, log)

@@ -83,7 +83,7 @@ def _batch_size(shape: tuple[int, ...]) -> int | None:
 # --------------------------------------------------------------------------- resampling
 def resample_matrix(out_size: int, in_size: int, start: float = 0.0,
                     length: float | None = None, antialias: bool = True) -> np.ndarray:
-    r"""The (out_size, in_size) matrix that resamples pixels ``start .. start + length`` of an
+    r"""The (out_size, in_size) matrix that resamples the pixels from ``start`` to ``start + length`` of an
     axis of ``in_size`` pixels to ``out_size`` pixels with (triangle-filter) bilinear
     interpolation, pixel centres aligned (``align_corners=False``).
 
