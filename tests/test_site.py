@@ -189,6 +189,13 @@ def test_agreement_page_lists_every_section_and_backend():
     assert "**1 section disagree:** :doc:`chapters/a/y`" in text
     assert "   * - :doc:`X <chapters/a/x>`\n     - reference (1 number)\n     - ✓ identical" in text
     assert "✗ disagrees: v: 2 vs 1 on numpy (tolerance 0.0001)" in text
+    versions = {"numpy": {"python": "3.11.9", "numpy": "1.26.4"},
+                "torch": {"python": "3.11.9", "numpy": "1.26.4", "torch": "2.13.0"}}
+    text = pages.agreement_page([("chapters/a/x", "X")], comparisons, ["numpy", "torch"],
+                                versions, threads=1)
+    assert "with 1 compute thread per kernel." in text
+    assert "   * - torch\n     - -\n     - 2.13.0" in text
+    assert "   * - numpy\n     - 1.26.4\n     - 1.26.4" in text
 
 
 # ---- the book's order --------------------------------------------------------------------------
@@ -372,6 +379,15 @@ def test_small_site_agrees_and_lists_its_sections(small_site):
     for name in small_site["names"]:
         assert LABELS[name] in agreement
     assert agreement.count("reference (") == 2
+    produced = agreement[agreement.index('id="produced-by"'):]        # the versions used
+    import importlib.metadata
+    from mlbook.site.cache import environment_versions
+    for name in small_site["names"]:
+        framework = backends.DISTRIBUTIONS[name][0]
+        if name != "numpy":
+            assert f"<td><p>{importlib.metadata.version(framework)}</p></td>" in produced
+    assert environment_versions("numpy")["mlbook"] in produced
+    assert "1 compute thread per kernel" in produced
 
 
 def test_failing_cell_fails_the_build_with_section_backend_cell_and_traceback(tmp_path):

@@ -22,7 +22,7 @@ import time
 from typing import Callable, Sequence
 
 from .. import book, config, execution
-from .cache import ExecutionCache
+from .cache import ExecutionCache, environment_versions
 from .execute import BuildError, default_jobs, execute_sections
 from .merge import merge_section
 from .api import pages as api_pages
@@ -188,7 +188,8 @@ def build(sections: Sequence[str | os.PathLike] | None = None,
     for chapter, stems in by_chapter.items():
         stage.write(f"chapters/{chapter.name}/index.md", _chapter_index(chapter / "index.md",
                                                                          stems))
-    stage.write("agreement.rst", agreement_page(titles, comparisons, names))
+    versions = {b: environment_versions(b) for b in names}     # the keys of every run shown
+    stage.write("agreement.rst", agreement_page(titles, comparisons, names, versions, threads))
     for rel, text in api_pages().items():
         stage.write(rel, text)
     stage.remove_stale()

@@ -34,9 +34,13 @@ def _cell(c: Comparison | None) -> str:
 
 def agreement_page(sections: Sequence[tuple[str, str]],
                    comparisons: Mapping[str, Mapping[str, Comparison]],
-                   backends: Sequence[str]) -> str:
+                   backends: Sequence[str],
+                   versions: Mapping[str, Mapping[str, str | None]] | None = None,
+                   threads: int | None = None) -> str:
     """The reST source of the Agreement page.  ``sections``: (document name, title) in book
-    order; ``comparisons[document][backend]``."""
+    order; ``comparisons[document][backend]``; ``versions[backend]``: the distributions (and
+    Python, and mlbook with its source hash) that produced the outputs, listed at the end with
+    ``threads``, the compute threads per kernel."""
     reference = backends[0]
     disagree = [(doc, title) for doc, title in sections
                 if not all(c.agrees for c in comparisons.get(doc, {}).values())]
@@ -64,4 +68,18 @@ def agreement_page(sections: Sequence[tuple[str, str]],
         lines.append(f"   * - :doc:`{_escape(title)} <{doc}>`")
         for backend in backends:
             lines.append(f"     - {_cell(comparisons.get(doc, {}).get(backend))}")
+    if versions:
+        lines += ["", ".. _produced-by:", "", "Produced by", "-----------", "",
+                  "Every output on this site was executed with these versions (they are part of "
+                  "the key of each cached execution, so a page cannot show an output of another "
+                  "version)" + (f", with {threads} compute thread{'s' * (threads != 1)} per "
+                                f"kernel" if threads else "") + ".", "",
+                  ".. list-table::", "   :header-rows: 1", "   :class: mlbook-versions", "",
+                  "   * - Package"]
+        lines += [f"     - {LABELS[b]}" for b in backends]
+        packages = list(dict.fromkeys(p for b in backends for p in versions.get(b, {})))
+        for package in packages:
+            lines.append(f"   * - {package}")
+            for backend in backends:
+                lines.append(f"     - {versions.get(backend, {}).get(package) or '-'}")
     return "\n".join(lines) + "\n"
