@@ -5,7 +5,9 @@ and whether each imports.
 ``mlbook run chapters/<file>.md --backend torch``: execute a section headless; a failing cell
 stops it with the cell and the error (exit status 1).
 ``mlbook build [sections or chapter folders] --backend torch,numpy``: the website, every section
-executed on every backend (cached), into ``docs/_build/html``.
+executed on every backend (cached), into ``docs/_build/html``.  ``--shard i/n`` executes only
+the i-th of n parts into the cache; ``mlbook merge-cache A B --into C`` merges the shards'
+caches, from which ``mlbook build --cache-dir C`` renders the site without executing anything.
 """
 
 from __future__ import annotations
@@ -94,13 +96,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_build.add_argument("--threads", type=_threads, default=execution.BOOK_THREADS,
                          help=THREADS_HELP)
     p_build.add_argument("--root", default=".", help="the mlbook checkout (default: here)")
+    p_build.add_argument("--cache-dir", default=None,
+                         help="where executed sections are cached (default: "
+                              "docs/_build/cache)")
+    p_build.add_argument("--shard", type=_shard, default=None, metavar="I/N",
+                         help="execute only the I-th of N parts of the runs into the cache and "
+                              "stop (a build spread over N machines; merge their caches with "
+                              "mlbook merge-cache, then build)")
+    p_merge = sub.add_parser("merge-cache", help="merge the caches of a sharded build")
+    p_merge.add_argument("caches", nargs="+", help="cache folders of the shards")
+    p_merge.add_argument("--into", required=True, help="the cache folder to merge them into")
     args = parser.parse_args(argv)
     if args.command == "info":
         print(info(check_imports=not args.no_import))
         return 0
     if args.command == "build":
         return build(args)
+    if args.command == "merge-cache":
+        return merge_cache(args.caches, args.into)
     return run(args.sections, args.backend, args.timeout, args.threads)
+
+
+def _shard(text: str) -> tuple[int, int]:
+    from .site.execute import parse_shard
+    try:
+        return parse_shard(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def merge_cache(caches: Sequence[str], into: str) -> int:
+    """``mlbook merge-cache``: copy the shards' cache entries into one cache folder."""
+    from .site.cache import ExecutionCache
+    target = ExecutionCache(into)
+    try:
+        for folder in caches:
+            print(f"{folder}: {target.merge(folder)} entries merged into {into}")
+    except (FileNotFoundError, ValueError) as err:
+        print(f"merge failed: {err}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def build(args: argparse.Namespace) -> int:
@@ -110,10 +145,15 @@ def build(args: argparse.Namespace) -> int:
     try:
         backends_ = [b for b in args.backend.split(",") if b.strip()] if args.backend else None
         result = build_site(args.sections or None, backends_, root=args.root, jobs=args.jobs,
-                            timeout=args.timeout, threads=args.threads)
+                            timeout=args.timeout, threads=args.threads,
+                            cache_dir=args.cache_dir, shard=args.shard)
     except (BuildError, ValueError, FileNotFoundError) as err:
         print(f"build failed: {err}", file=sys.stderr)
         return 1
+    if result.html is None:
+        print(f"shard {args.shard[0]}/{args.shard[1]}: {result.executed} section runs executed, "
+              f"{result.cached} cached, in {result.seconds:.0f} s")
+        return 0
     disagree = [doc for doc, c in result.comparisons.items()
                 if not all(x.agrees for x in c.values())]
     print(f"built {result.html} in {result.seconds:.0f} s ({result.executed} section runs "

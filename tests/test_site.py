@@ -390,6 +390,39 @@ def test_small_site_agrees_and_lists_its_sections(small_site):
     assert "1 compute thread per kernel" in produced
 
 
+def test_a_build_in_two_shards_gives_the_pages_of_one_build(small_site, tmp_path, capsys):
+    """``--shard 1/2`` and ``--shard 2/2`` execute into caches of their own (as two machines
+    would), ``merge-cache`` joins them, and the build from the merged cache executes nothing
+    and writes the pages the single build wrote."""
+    from mlbook import cli
+    root = tmp_path / "checkout"
+    shutil.copytree(small_site["root"] / "docs", root / "docs")
+    shutil.copytree(small_site["root"] / "chapters", root / "chapters")
+    backend = ",".join(small_site["names"])
+    for i in (1, 2):
+        assert cli.main(["build", "--root", str(root), "--backend", backend, "--shard",
+                         f"{i}/2", "--cache-dir", str(tmp_path / f"shard{i}")]) == 0
+    out = capsys.readouterr().out
+    runs = 2 * len(small_site["names"])
+    assert f"shard 1/2: {(runs + 1) // 2} section runs executed, 0 cached" in out
+    assert f"shard 2/2: {runs // 2} section runs executed, 0 cached" in out
+    assert not (root / "docs" / "_build" / "html").exists()            # no pages from a shard
+    merged = tmp_path / "merged"
+    assert cli.main(["merge-cache", str(tmp_path / "shard1"), str(tmp_path / "shard2"),
+                     "--into", str(merged)]) == 0
+    result = site.build(backends=small_site["names"], root=root, build_dir=tmp_path / "out",
+                        cache_dir=merged, log=lambda line: None)
+    assert (result.executed, result.cached) == (0, runs)
+    for page in (NDARRAY, CALCULUS, "agreement.html", "api/tensors.html"):
+        assert (result.html.parent / page).read_text() == \
+            (small_site["html"] / page).read_text(), page
+    with pytest.raises(SystemExit):
+        cli.main(["build", "--shard", "3/2"])
+    assert "expected i/n with 1 <= i <= n" in capsys.readouterr().err
+    assert cli.main(["merge-cache", str(tmp_path / "nowhere"), "--into", str(merged)]) == 1
+    assert "no cache folder" in capsys.readouterr().err
+
+
 def test_failing_cell_fails_the_build_with_section_backend_cell_and_traceback(tmp_path):
     chapter = make_checkout(tmp_path, ["ndarray"])
     (chapter / "broken.md").write_text(

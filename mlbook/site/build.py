@@ -33,7 +33,7 @@ __all__ = ["build", "BuildResult", "find_pandoc"]
 
 @dataclasses.dataclass
 class BuildResult:
-    html: pathlib.Path                         # the site's index.html
+    html: pathlib.Path | None                  # the site's index.html (None for a shard)
     executed: int                              # section runs executed (not from the cache)
     cached: int                                # section runs taken from the cache
     comparisons: dict[str, dict[str, book.Comparison]]
@@ -118,7 +118,8 @@ def build(sections: Sequence[str | os.PathLike] | None = None,
           backends: Sequence[str] | None = None, *, root: str | os.PathLike = ".",
           jobs: int | None = None, timeout: int = 600, threads: int = execution.BOOK_THREADS,
           build_dir: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None,
-          log: Callable[[str], None] = print) -> BuildResult:
+          log: Callable[[str], None] = print,
+          shard: tuple[int, int] | None = None) -> BuildResult:
     """Build the website; returns where it is and what was executed.
 
     ``sections``: section files or chapter folders (default: the whole book, in order);
@@ -128,7 +129,11 @@ def build(sections: Sequence[str | os.PathLike] | None = None,
     :mod:`mlbook.execution`);
     ``build_dir`` (default ``docs/_build``) receives the staged sources (``site/``), Sphinx's
     ``doctrees/`` and the website (``html/``); ``cache_dir`` holds executed notebooks (default
-    ``<build_dir>/cache``).  Raises :class:`BuildError` when a cell fails or Sphinx warns."""
+    ``<build_dir>/cache``).  ``shard=(i, n)`` executes only the i-th of n parts of the runs into
+    the cache and stops there (no pages: they need every run): several machines each execute a
+    shard, their cache folders are merged (:meth:`ExecutionCache.merge`, ``mlbook merge-cache``)
+    and a last ``build`` renders the site from the merged cache without executing anything.
+    Raises :class:`BuildError` when a cell fails or Sphinx warns."""
     import nbformat
 
     from .. import backends as registry
@@ -154,15 +159,20 @@ def build(sections: Sequence[str | os.PathLike] | None = None,
         raise BuildError(f"backend(s) {', '.join(missing)} not installed: "
                          f"pip install \"mlbook[{extras}]\" or leave them out of --backend")
     pandoc = find_pandoc()
-    if pandoc is None:
+    if pandoc is None and shard is None:
         raise BuildError("nbsphinx needs pandoc, which was not found: install it "
                          "(apt-get install pandoc, brew install pandoc) or "
                          "pip install pypandoc-binary")
 
     done = execute_sections(chosen, names, cache, chapters_dir, jobs=jobs, timeout=timeout,
-                            log=log, threads=threads)
+                            log=log, threads=threads, shard=shard)
     done.raise_failures()
     runs, executed = done.runs, done.executed
+    if shard is not None:
+        log(f"shard {shard[0]}/{shard[1]}: {len(runs)} section runs in {cache.directory}; merge "
+            f"the shards' caches (mlbook merge-cache) and build again to render the site")
+        return BuildResult(None, executed, len(runs) - executed, {},
+                           time.perf_counter() - start)
 
     stage = _Stage(build_dir / "site")
     stage.copy_tree(docs_dir, skip=("_build", "Makefile"))

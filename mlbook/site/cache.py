@@ -126,6 +126,26 @@ class ExecutionCache:
             path.unlink(missing_ok=True)
             return None
 
+    def merge(self, other: str | os.PathLike) -> int:
+        """Copy the entries of the cache folder ``other`` that this one lacks (the caches of
+        the shards of a build, executed on several machines); returns how many.  A damaged
+        entry is refused with its file named."""
+        other = pathlib.Path(other)
+        if not other.is_dir():
+            raise FileNotFoundError(f"no cache folder {other}")
+        copied = 0
+        for path in sorted(other.glob("*.json")):
+            key = path.stem
+            if self._path(key).exists():
+                continue
+            run = ExecutionCache(other).get(key)
+            if run is None:
+                raise ValueError(f"{path} is not a readable cache entry: execute its section "
+                                 f"again (mlbook build --shard) or delete the file")
+            self.put(key, run)
+            copied += 1
+        return copied
+
     def put(self, key: str, run: CachedRun) -> None:
         """Store ``run`` under ``key`` (atomically)."""
         self.directory.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,7 @@ from ..book import SectionError
 from ..kernel import SectionKernel
 from .cache import CachedRun, ExecutionCache
 
-__all__ = ["execute_sections", "Execution", "BuildError", "default_jobs"]
+__all__ = ["execute_sections", "Execution", "BuildError", "default_jobs", "parse_shard"]
 
 
 class BuildError(RuntimeError):
@@ -50,6 +50,19 @@ class Execution:
             total = self.executed + len(self.failures)
             raise BuildError(f"{len(self.failures)} of {total} section runs failed (what "
                              f"succeeded is cached):\n\n" + "\n\n".join(self.failures.values()))
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"i/n"`` as ``(i, n)``: the i-th of n shards of a build, 1 <= i <= n; ``ValueError``
+    naming the expected form otherwise."""
+    try:
+        i, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        i = n = 0
+    if not 1 <= i <= n:
+        raise ValueError(f"shard {text!r}: expected i/n with 1 <= i <= n, for example 1/2 and "
+                         f"2/2 for a build on two machines")
+    return i, n
 
 
 def default_jobs() -> int:
@@ -87,23 +100,27 @@ def _worker(todo: "queue.Queue[Any]", done: "queue.Queue[Any]", timeout: int,
 def execute_sections(sections: Sequence[pathlib.Path], backends: Sequence[str],
                      cache: ExecutionCache, chapters_dir: pathlib.Path, jobs: int | None = None,
                      timeout: int = 600, log: Callable[[str], None] = print,
-                     threads: int = execution.BOOK_THREADS) -> Execution:
+                     threads: int = execution.BOOK_THREADS,
+                     shard: tuple[int, int] | None = None) -> Execution:
     """Run every section on every backend, or take it from the cache.  A failure does not stop
     the others; it is recorded in the result (``Execution.raise_failures`` turns it into an
     error).  ``threads``: compute threads per kernel (part of the cache key: another count
-    gives other float32 roundings)."""
+    gives other float32 roundings).  ``shard=(i, n)``: only the i-th of n parts of the runs
+    (the runs in book order, section by section and backend by backend, dealt out in turn), for
+    a build spread over several machines (see :func:`parse_shard`)."""
     runs: dict[tuple[str, str], CachedRun] = {}
     todo: list[tuple[pathlib.Path, str, str, str]] = []
-    for path in sections:
+    pairs = [(path, backend) for path in sections for backend in backends]
+    if shard is not None:
+        pairs = pairs[shard[0] - 1::shard[1]]
+    for path, backend in pairs:
         rel = path.resolve().relative_to(chapters_dir.resolve()).as_posix()
-        source = path.read_text(encoding="utf-8")
-        for backend in backends:
-            key = cache.key(source, backend, threads)
-            hit = cache.get(key)
-            if hit is not None:
-                runs[rel, backend] = hit
-            else:
-                todo.append((path, rel, backend, key))
+        key = cache.key(path.read_text(encoding="utf-8"), backend, threads)
+        hit = cache.get(key)
+        if hit is not None:
+            runs[rel, backend] = hit
+        else:
+            todo.append((path, rel, backend, key))
     log(f"{len(runs)} of {len(runs) + len(todo)} section runs cached; executing {len(todo)}"
         + (f" ({jobs or default_jobs()} at a time)" if todo else ""))
     if not todo:
