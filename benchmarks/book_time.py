@@ -15,8 +15,8 @@ from __future__ import annotations
 import time
 
 from mlbook import book
-from mlbook.kernel import SectionKernel
-from _harness import each_backend, parse_args
+from mlbook.kernel import SECTIONS_PER_KERNEL, SectionKernel
+from _harness import each_backend, parse_args, table
 
 
 def run_all(sections, name: str, fresh: bool) -> list[float]:
@@ -51,13 +51,22 @@ def main(argv=None) -> int:
         per = run_all(sections, name, args.fresh)
         rows.append((name, time.perf_counter() - start, sum(per), max(per),
                      sections[per.index(max(per))].stem))
-    print(f"{len(sections)} sections, {'a new kernel each' if args.fresh else 'reused kernels'}")
-    budget = f" within {args.budget:.0f} s |" if args.budget else ""
-    print(f"| backend | wall (s) | in cells (s) | slowest section (s) |{budget}")
-    print("|---|---:|---:|---:|" + ("---|" if budget else ""))
-    for name, total, cells, slowest, which in rows:
-        verdict = f" {'yes' if total <= args.budget else 'no'} |" if budget else ""
-        print(f"| {name} | {total:.1f} | {cells:.1f} | {slowest:.1f} ({which}) |{verdict}")
+    kernels = "a new kernel each" if args.fresh else "reused kernels"
+    chapters = args.chapters or "the whole book"
+    columns = ["backend", "wall (s)", "in cells (s)", "slowest section", "its time (s)"]
+    formats = ["", ".1f", ".1f", "", ".1f"]
+    if args.budget:
+        columns.append(f"within {args.budget:.0f} s")
+        formats.append("")
+    table(f"book_time{'_' + args.chapters.replace(',', '_') if args.chapters else ''}"
+          f"{'_fresh' if args.fresh else ''}",
+          f"Executing {chapters} ({len(sections)} sections), {kernels}, one kernel at a time",
+          columns, [(name, total, cells, which, slowest) +
+                    ((("yes" if total <= args.budget else "no"),) if args.budget else ())
+                    for name, total, cells, slowest, which in rows], formats, args.save,
+          chart={"label": ["backend"], "bars": ["wall (s)"], "unit": "seconds"},
+          note=f"Wall time includes starting the kernels (a new kernel every "
+               f"{SECTIONS_PER_KERNEL} sections)." if not args.fresh else "")
     return 0
 
 

@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 
 import mlbook as mb
-from _harness import each_backend, parse_args
+from _harness import each_backend, parse_args, table
 
 N, D, H, K = 256, 784, 256, 10
 
@@ -247,10 +247,13 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((name, workload, t_native * 1e3, t_ours * 1e3, t_ours / t_native))
             print(f"{name:<11} {workload:<19} native {t_native * 1e3:8.3f} ms   mlbook "
                   f"{t_ours * 1e3:8.3f} ms   ratio {t_ours / t_native:5.2f}", file=sys.stderr)
-    print("| backend | workload | native (ms/call) | mlbook (ms/call) | mlbook / native |")
-    print("|---|---|---:|---:|---:|")
-    for name, workload, tn, to, ratio in rows:
-        print(f"| {name} | {workload} | {tn:.3f} | {to:.3f} | {ratio:.2f} |")
+    table("overhead", "The neutral API against each framework's own API",
+          ["backend", "workload", "native (ms/call)", "mlbook (ms/call)", "mlbook / native"],
+          rows, ["", "", ".3f", ".3f", ".2f"], args.save,
+          chart={"label": ["backend", "workload"], "bars": ["mlbook / native"],
+                 "unit": "mlbook / native (1: as fast as the framework's own API)"},
+          note="Median of the rounds, the two alternating in one process; goal: mlbook / "
+               "native <= 1.10.")
     return 0
 
 

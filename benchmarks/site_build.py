@@ -21,6 +21,7 @@ import tempfile
 import time
 
 from mlbook import backends, book, config, execution, site
+from _harness import add_save, table
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -33,6 +34,7 @@ def main(argv=None) -> int:
                         help="compute threads per kernel (default: the book's setting)")
     parser.add_argument("--chapters", default="", help="chapter folders or prefixes (ch06,...)")
     parser.add_argument("--cold-only", action="store_true", help="only the cold build")
+    add_save(parser)
     args = parser.parse_args(argv)
     names = [config.canonical_name(n) for n in args.backend.split(",")
              if backends.is_installed(config.canonical_name(n))]
@@ -59,10 +61,12 @@ def main(argv=None) -> int:
     sections = (result.executed + result.cached) // len(names)      # runs of the last build
     print(f"{sections} sections x {len(names)} backends ({', '.join(names)}), "
           f"{args.jobs or os.cpu_count()} kernels at once, {args.threads} thread(s) each")
-    print("| build | wall time (s) | section runs executed | from cache |")
-    print("|---|---:|---:|---:|")
-    for label, seconds, executed, cached in rows:
-        print(f"| {label} | {seconds:.1f} | {executed} | {cached} |")
+    table("site_build" + (f"_{args.chapters.replace(',', '_')}" if args.chapters else ""),
+          f"mlbook build: {sections} sections x {len(names)} backends, "
+          f"{args.jobs or os.cpu_count()} kernels at once, {args.threads} thread(s) each",
+          ["build", "wall time (s)", "section runs executed", "from cache"], rows,
+          ["", ".1f", "d", "d"], args.save,
+          chart={"label": ["build"], "bars": ["wall time (s)"], "unit": "seconds"})
     return 0
 
 

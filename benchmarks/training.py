@@ -32,7 +32,7 @@ import numpy as np
 
 import mlbook as mb
 from mlbook import backends, data, losses, nn, ops, optim, train
-from _harness import each_backend, parse_args
+from _harness import each_backend, parse_args, table
 
 BATCH = 64
 
@@ -300,17 +300,19 @@ def main(argv=None) -> int:
                 rows.append((name, model, opt, med))
                 print(f"{name:<11} {model:<6} {opt:<6} " + "  ".join(
                     f"{k} {v:7.4f} s" for k, v in med.items()), file=sys.stderr)
-    print("| backend | model | optimiser | native (s/epoch) | mlbook, reference update | "
-          "mlbook (s/epoch) | mlbook / native | compiled step | compiled / native |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
-    for name, model, opt, med in rows:
-        tn, tc = med.get("native"), med.get("compiled")
-        native = f"{tn:.4f}" if tn else "—"
-        ratio = f"{med['fused'] / tn:.2f}" if tn else "—"
-        compiled = f"{tc:.4f}" if tc else "—"
-        cratio = f"{tc / tn:.2f}" if tc and tn else "—"
-        print(f"| {name} | {model} | {opt} | {native} | {med['reference']:.4f} | "
-              f"{med['fused']:.4f} | {ratio} | {compiled} | {cratio} |")
+    table("training", "One training epoch on the digits: mlbook against native training loops",
+          ["backend", "model", "optimiser", "native (s/epoch)", "mlbook, reference update",
+           "mlbook (s/epoch)", "mlbook / native", "compiled step", "compiled / native"],
+          [(name, model, opt, med.get("native"), med["reference"], med["fused"],
+            med["fused"] / med["native"] if med.get("native") else None, med.get("compiled"),
+            med["compiled"] / med["native"] if med.get("compiled") and med.get("native")
+            else None) for name, model, opt, med in rows],
+          ["", "", "", ".4f", ".4f", ".4f", ".2f", ".4f", ".2f"], args.save,
+          chart={"label": ["backend", "model", "optimiser"],
+                 "bars": ["native (s/epoch)", "mlbook (s/epoch)", "compiled step"],
+                 "unit": "seconds per epoch"},
+          note="23 minibatches of 64; median of the rounds, every variant alternating in one "
+               "process.")
     lenet = {(n, o): med["fused"] for n, m, o, med in rows if m == "LeNet"}
     for opt in OPTIMISERS:
         if ("numpy", opt) in lenet and ("torch", opt) in lenet:

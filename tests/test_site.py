@@ -636,6 +636,35 @@ def test_a_public_name_without_a_group_fails_with_the_fix(monkeypatch):
     assert "mlbook.losses.cross_entropy" in api.undocumented()
 
 
+# ---- the benchmark page -------------------------------------------------------------------------
+
+def test_benchmark_page_draws_table_and_chart_from_the_saved_rows(tmp_path, monkeypatch, capsys):
+    import sys
+    from mlbook.site.benchmarks import results_page
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import _harness
+    monkeypatch.setattr(_harness, "RESULTS", tmp_path)
+    monkeypatch.setattr(sys, "argv", ["benchmarks/overhead.py", "--backend", "numpy,torch"])
+    rows = [("numpy", "op mix", 0.655, 0.727, 1.11), ("torch", "op mix", 0.922, None, None)]
+    _harness.table("overhead", "Overhead", ["backend", "workload", "native (ms)", "mlbook (ms)",
+                                            "ratio"], rows, ["", "", ".3f", ".3f", ".2f"],
+                   save=True, chart={"label": ["backend", "workload"],
+                                     "bars": ["native (ms)", "mlbook (ms)"], "unit": "ms"})
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]
+    files = results_page(tmp_path)
+    page = files["guides/benchmark_results.md"]
+    assert "`python benchmarks/overhead.py --backend numpy,torch`" in page
+    assert all(line in page for line in printed)                 # the table as printed
+    assert "| numpy | op mix | 0.655 | 0.727 | 1.11 |" in page and "| — | — |" in page
+    svg = files["guides/_benchmarks/overhead.svg"].decode()
+    assert svg.count("<g id=\"patch_") >= 4 and "numpy op mix" in svg    # 3 bars, background
+    assert "native (ms)" in svg and "mlbook (ms)" in svg              # the legend
+    assert results_page(tmp_path)["guides/_benchmarks/overhead.svg"].decode() == svg
+    (tmp_path / "broken.json").write_text("{}")
+    with pytest.raises(ValueError, match="broken.json is not a saved benchmark result"):
+        results_page(tmp_path)
+
+
 # ---- links ------------------------------------------------------------------------------------
 
 class _Links(html.parser.HTMLParser):

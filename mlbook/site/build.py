@@ -26,6 +26,7 @@ from .cache import ExecutionCache, environment_versions
 from .execute import BuildError, default_jobs, execute_sections
 from .merge import merge_section
 from .api import pages as api_pages
+from .benchmarks import results_page
 from .pages import agreement_page
 
 __all__ = ["build", "BuildResult", "find_pandoc"]
@@ -202,6 +203,8 @@ def build(sections: Sequence[str | os.PathLike] | None = None,
     stage.write("agreement.rst", agreement_page(titles, comparisons, names, versions, threads))
     for rel, text in api_pages().items():
         stage.write(rel, text)
+    for rel, content in results_page(root / "benchmarks" / "results").items():
+        stage.write(rel, content)
     stage.remove_stale()
 
     _sphinx(stage.root, out, build_dir / "doctrees", jobs or default_jobs(), pandoc, log)
