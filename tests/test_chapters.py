@@ -350,6 +350,14 @@ CHECKS = {
         "frozen body change": lambda v: v == 0},
     "bounding_box": {"round trip error": lambda v: v == 0, "pagoda width": lambda v: v == 305},
     "anchor": {"anchors": lambda v: v == 427 * 640 * 5, "anchors per pixel": lambda v: v == 5,
+               "multibox_prior: largest difference from the step-by-step anchors":
+                   lambda v: v < 1e-6,
+               "objects without an anchor, best box per anchor": lambda v: v == 1,
+               "objects without an anchor, greedy": lambda v: v == 0,
+               "greedy total IoU": lambda v: abs(v - 1.0) < 1e-6,
+               "optimal total IoU": lambda v: abs(v - 1.65) < 1e-6,
+               "largest std of the scaled offsets": lambda v: 0.5 < v < 3,     # order 1
+               "smallest std of the scaled offsets": lambda v: 0.5 < v < 3,
                "best IoU with the pagoda": lambda v: abs(v - 0.766) < 1e-3,
                "anchors labeled pagoda": lambda v: v == 2, "anchors labeled tree": lambda v: v == 1,
                "anchor 1 offset sum": lambda v: abs(v - 1.8018) < 1e-3,
