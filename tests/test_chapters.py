@@ -179,6 +179,8 @@ CHECKS = {
                      "test loss with decay": lambda v: v < 1,
                      "concise test loss at lambda=3": lambda v: v < 1,
                      "concise test loss at lambda=0": lambda v: v > 10,
+                     "lambda chosen by 5-fold cross-validation": lambda v: v == 30,
+                     "cross-validation ranks lambda as the test set does": lambda v: v == 1,
                      "l1: weights exactly zero": lambda v: v == 17,
                      "l2: weights exactly zero": lambda v: v == 0,
                      "l1: largest irrelevant weight": lambda v: v == 0,
