@@ -1,6 +1,7 @@
-"""Wall time to execute the book's sections on each backend, one after another, in reused
-kernels as ``mlbook build`` and the tests run them (``--fresh``: a new kernel per section, as
-``mlbook run`` does).  Run by hand::
+"""Wall time to execute the book's sections on each backend, one after another, each in a new
+kernel as ``mlbook build``, ``mlbook run`` and the tests run them (``--reuse``: in kernels
+reused from section to section, which saves the kernels' start-up but does not reproduce a new
+kernel's last digits; see :mod:`mlbook.kernel`).  Run by hand::
 
     python benchmarks/book_time.py [--backend numpy,torch] [--chapters ch11,ch12] [--budget 300]
 
@@ -19,9 +20,9 @@ from mlbook.kernel import SECTIONS_PER_KERNEL, SectionKernel
 from _harness import each_backend, parse_args, table
 
 
-def run_all(sections, name: str, fresh: bool) -> list[float]:
+def run_all(sections, name: str, reuse: bool) -> list[float]:
     """Seconds spent in each section's cells (kernel starts are in the wall time only)."""
-    if fresh:
+    if not reuse:
         return [book.run_section(s, name).seconds for s in sections]
     per, kernel = [], None
     try:
@@ -40,7 +41,7 @@ def run_all(sections, name: str, fresh: bool) -> list[float]:
 def main(argv=None) -> int:
     args = parse_args(__doc__, 1, argv, extra=[
         ("--chapters", dict(default="", help="comma-separated chapter folders or prefixes")),
-        ("--fresh", dict(action="store_true", help="a new kernel for every section")),
+        ("--reuse", dict(action="store_true", help="reuse kernels from section to section")),
         ("--budget", dict(type=float, default=0.0, help="seconds allowed per backend"))])
     prefixes = [c for c in args.chapters.split(",") if c]
     sections = [s for s in book.sections()
@@ -48,10 +49,10 @@ def main(argv=None) -> int:
     rows = []
     for name in each_backend(args.backend):
         start = time.perf_counter()
-        per = run_all(sections, name, args.fresh)
+        per = run_all(sections, name, args.reuse)
         rows.append((name, time.perf_counter() - start, sum(per), max(per),
                      sections[per.index(max(per))].stem))
-    kernels = "a new kernel each" if args.fresh else "reused kernels"
+    kernels = "reused kernels" if args.reuse else "a new kernel each"
     chapters = args.chapters or "the whole book"
     columns = ["backend", "wall (s)", "in cells (s)", "slowest section", "its time (s)"]
     formats = ["", ".1f", ".1f", "", ".1f"]
@@ -59,14 +60,14 @@ def main(argv=None) -> int:
         columns.append(f"within {args.budget:.0f} s")
         formats.append("")
     table(f"book_time{'_' + args.chapters.replace(',', '_') if args.chapters else ''}"
-          f"{'_fresh' if args.fresh else ''}",
+          f"{'_reuse' if args.reuse else ''}",
           f"Executing {chapters} ({len(sections)} sections), {kernels}, one kernel at a time",
           columns, [(name, total, cells, which, slowest) +
                     ((("yes" if total <= args.budget else "no"),) if args.budget else ())
                     for name, total, cells, slowest, which in rows], formats, args.save,
           chart={"label": ["backend"], "bars": ["wall (s)"], "unit": "seconds"},
-          note=f"Wall time includes starting the kernels (a new kernel every "
-               f"{SECTIONS_PER_KERNEL} sections)." if not args.fresh else "")
+          note="Wall time includes starting the kernels" + (
+              f" (a new one every {SECTIONS_PER_KERNEL} sections)." if args.reuse else "."))
     return 0
 
 

@@ -1,12 +1,11 @@
-"""A Jupyter kernel that runs the book's sections one after another, each as if in a new kernel.
+"""A Jupyter kernel that runs the book's sections, each as if in a new kernel.
 
-Starting a kernel and importing a framework costs more than many a section's code: an ipykernel
-takes a second or two to start, and importing TensorFlow takes 12 s, MXNet 8 s, PyTorch 7 s on
-the book's 2-core machine.  Run in a new kernel each, the book's 82 sections on five backends
-spent about half an hour of its hour of CI doing just that.  A :class:`SectionKernel` starts
-once per backend, imports mlbook, its backend and matplotlib, and then runs section after
-section, putting back before each one everything a section could have changed and a new kernel
-would not have:
+:func:`mlbook.book.run_section` runs a section in a new :class:`SectionKernel`: the kernel
+starts in the book's execution setting, imports mlbook, its backend and matplotlib, puts the
+session in the state described below, and runs the section's cells.
+
+A :class:`SectionKernel` can also run section after section, and before each one it puts back
+everything a section can change in Python and a new kernel would not have:
 
 * the IPython session: every name the previous section defined, its ``In``/``Out`` history and
   execution counter (``InteractiveShell.reset(new_session=True)``);
@@ -17,12 +16,17 @@ would not have:
   warning is printed again by the next section that triggers it;
 * the working folder (the section's own) and the file :func:`mlbook.book.report` writes to.
 
-Modules stay imported, and what frameworks cache stays cached (JAX's compiled operations), which
-is the point.  A section's numbers in a reused kernel are bit for bit those of a new kernel:
-``tests/test_execution.py`` checks that on a section that changes all of the above, and the
-book's whole run was compared section by section against runs in new kernels (README, "Test").
-A kernel whose section failed is never reused, and a kernel is replaced after
-:data:`SECTIONS_PER_KERNEL` sections, so what frameworks cache cannot grow without bound.
+``tests/test_kernel.py`` checks each of these on every backend.  Reuse saves the start of a
+kernel and the import of its framework (TensorFlow 12 s, MXNet 8 s, PyTorch 7 s on the book's
+2-core machine): run that way, the whole book took 37 minutes instead of 62.  But it does not
+give a new kernel's numbers: what the frameworks keep in the process outlives a section.  In
+that run, 23 of 410 section runs differed from runs in new kernels at float32 rounding level
+(after chaotic training, by more); one cause found is that importing TensorFlow, MXNet and JAX
+into a PyTorch kernel (the section ``read_write`` loads a model on every backend) changes
+PyTorch's convolutions in later sections.  So the book (``mlbook build``, ``mlbook run``, the
+tests) runs every section in a new kernel, and reuse is left to measurements that do not need
+the last digit (``benchmarks/book_time.py --reuse``).  A kernel whose section failed is never
+reused, and a kernel is replaced after :data:`SECTIONS_PER_KERNEL` sections.
 """
 
 from __future__ import annotations
@@ -38,8 +42,8 @@ from . import config, execution
 
 __all__ = ["SectionKernel", "SECTIONS_PER_KERNEL"]
 
-#: Sections a kernel runs before it is replaced by a new one (what the frameworks cache, JAX's
-#: compiled operations above all, grows with every section).
+#: Sections a reused kernel runs before it must be replaced by a new one (what the frameworks
+#: cache, JAX's compiled operations above all, grows with every section).
 SECTIONS_PER_KERNEL = 20
 
 #: Seconds a new kernel may take to start and import its framework.

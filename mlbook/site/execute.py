@@ -1,13 +1,16 @@
 """Execute the book's sections on several backends, in parallel kernels, through the cache.
 
-Each (section, backend) pair whose cache entry is missing runs in a Jupyter kernel, with its
-per-cell timeout, up to ``jobs`` at a time, each kernel in the book's execution setting
-(:mod:`mlbook.execution`: its thread pools pinned to one thread, deterministic kernels), so the
-numbers do not depend on ``jobs``.  The runs go backend by backend, and each of the ``jobs``
-workers keeps its kernel from one section to the next (:class:`mlbook.kernel.SectionKernel`:
-every section starts from what a new kernel has, without paying for a kernel's start and its
-framework's import again), until the backend changes, a section fails or the kernel has run
-:data:`~mlbook.kernel.SECTIONS_PER_KERNEL` sections.  A
+Each (section, backend) pair whose cache entry is missing runs in a new Jupyter kernel
+(:func:`mlbook.book.run_section`, with its per-cell timeout), up to ``jobs`` at a time, each
+kernel in the book's execution setting (:mod:`mlbook.execution`: its thread pools pinned to
+one thread, deterministic kernels), so the numbers do not depend on ``jobs``.  A new kernel
+per section, although starting one and importing its framework costs seconds each time,
+because a reused kernel does not reproduce a new one's numbers: the book was run once in
+kernels reused from section to section (:class:`mlbook.kernel.SectionKernel`, which puts back
+the namespace, the seed, the modes, matplotlib and the warnings), and 23 of its 410 runs
+differed from runs in new kernels at float32 rounding level (more after chaotic training),
+because framework state outlives a section: importing TensorFlow, MXNet and JAX into a PyTorch
+kernel (as ``read_write`` does) changes PyTorch's convolutions in later sections.  A
 failing cell does not stop the others: every failure is collected, and the build then fails
 with each one's section, backend, cell number, code and traceback.  What succeeded is cached, so
 the next build re-executes only what failed or changed.  The book's tests run the sections
@@ -26,7 +29,6 @@ from typing import Any, Callable, Sequence
 
 from .. import execution
 from ..book import SectionError
-from ..kernel import SectionKernel
 from .cache import CachedRun, ExecutionCache
 
 __all__ = ["execute_sections", "Execution", "BuildError", "default_jobs", "parse_shard"]
@@ -72,29 +74,20 @@ def default_jobs() -> int:
 
 def _worker(todo: "queue.Queue[Any]", done: "queue.Queue[Any]", timeout: int,
             threads: int) -> None:
-    """One worker: take runs from ``todo`` until it is empty, each in this worker's kernel
-    (a new one when the backend changes or the kernel may not be reused), and put
-    ``(run, result or error)`` on ``done``.  Its kernel is a process of its own; this thread
-    only drives it, with an event loop of its own, which is why a kernel stays with its thread."""
-    kernel: SectionKernel | None = None
-    try:
-        while True:
-            try:
-                item = todo.get_nowait()
-            except queue.Empty:
-                return
-            path, rel, backend, key = item
-            try:
-                if kernel is None or kernel.backend != backend or not kernel.reusable:
-                    if kernel is not None:
-                        kernel.close()
-                    kernel = SectionKernel(backend, threads=threads, timeout=timeout)
-                done.put((item, kernel.run(path)))
-            except BaseException as err:    # noqa: BLE001 - reported with the run
-                done.put((item, err))
-    finally:
-        if kernel is not None:
-            kernel.close()
+    """One worker: take runs from ``todo`` until it is empty, each in a new kernel, and put
+    ``(run, result or error)`` on ``done``.  The kernel is a process of its own; this thread
+    only drives it, with an event loop of its own."""
+    from ..book import run_section
+    while True:
+        try:
+            item = todo.get_nowait()
+        except queue.Empty:
+            return
+        path, rel, backend, key = item
+        try:
+            done.put((item, run_section(path, backend, timeout=timeout, threads=threads)))
+        except BaseException as err:    # noqa: BLE001 - reported with the run
+            done.put((item, err))
 
 
 def execute_sections(sections: Sequence[pathlib.Path], backends: Sequence[str],
@@ -128,10 +121,8 @@ def execute_sections(sections: Sequence[pathlib.Path], backends: Sequence[str],
     failures: dict[tuple[str, str], str] = {}
     start = time.perf_counter()
     jobs = jobs or default_jobs()
-    # backend by backend, in reading order, so that a worker's kernel serves many sections
-    order = {backend: i for i, backend in enumerate(backends)}
     queued: "queue.Queue[Any]" = queue.Queue()
-    for item in sorted(todo, key=lambda item: order[item[2]]):      # sorted() is stable
+    for item in todo:                                 # in reading order, backend by backend
         queued.put(item)
     finished: "queue.Queue[Any]" = queue.Queue()
     workers = [threading.Thread(target=_worker, args=(queued, finished, timeout, threads),
