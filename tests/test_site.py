@@ -421,6 +421,11 @@ def test_a_build_in_two_shards_gives_the_pages_of_one_build(small_site, tmp_path
     assert "expected i/n with 1 <= i <= n" in capsys.readouterr().err
     assert cli.main(["merge-cache", str(tmp_path / "nowhere"), "--into", str(merged)]) == 1
     assert "no cache folder" in capsys.readouterr().err
+    damaged = tmp_path / "shard2" / "0damaged.json"
+    damaged.write_text("{")
+    assert cli.main(["merge-cache", str(tmp_path / "shard2"), "--into", str(merged)]) == 1
+    assert "0damaged.json is not a readable cache entry" in capsys.readouterr().err
+    assert damaged.exists()                              # refused, not deleted
 
 
 def test_failing_cell_fails_the_build_with_section_backend_cell_and_traceback(tmp_path):

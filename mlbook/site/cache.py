@@ -128,21 +128,25 @@ class ExecutionCache:
 
     def merge(self, other: str | os.PathLike) -> int:
         """Copy the entries of the cache folder ``other`` that this one lacks (the caches of
-        the shards of a build, executed on several machines); returns how many.  A damaged
-        entry is refused with its file named."""
+        the shards of a build, executed on several machines); returns how many.  An entry
+        that cannot be read is refused, with its file named, and left where it is."""
         other = pathlib.Path(other)
         if not other.is_dir():
             raise FileNotFoundError(f"no cache folder {other}")
         copied = 0
         for path in sorted(other.glob("*.json")):
-            key = path.stem
-            if self._path(key).exists():
+            if self._path(path.stem).exists():
                 continue
-            run = ExecutionCache(other).get(key)
-            if run is None:
-                raise ValueError(f"{path} is not a readable cache entry: execute its section "
-                                 f"again (mlbook build --shard) or delete the file")
-            self.put(key, run)
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+                run = CachedRun(record["section"], record["backend"], record["notebook"],
+                                record["values"], record.get("tolerances", {}),
+                                record["seconds"])
+            except (ValueError, KeyError, TypeError) as err:
+                raise ValueError(f"{path} is not a readable cache entry ({err!r}): execute its "
+                                 f"section again (mlbook build --shard) or delete the "
+                                 f"file") from None
+            self.put(path.stem, run)
             copied += 1
         return copied
 

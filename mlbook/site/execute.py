@@ -122,7 +122,7 @@ def execute_sections(sections: Sequence[pathlib.Path], backends: Sequence[str],
     start = time.perf_counter()
     jobs = jobs or default_jobs()
     queued: "queue.Queue[Any]" = queue.Queue()
-    for item in todo:                                 # in reading order, backend by backend
+    for item in todo:                      # in reading order, each section on every backend
         queued.put(item)
     finished: "queue.Queue[Any]" = queue.Queue()
     workers = [threading.Thread(target=_worker, args=(queued, finished, timeout, threads),
