@@ -143,12 +143,20 @@ CHECKS = {
                "mean price": lambda v: v == 137900},
     "linear_algebra": {"sum of A": lambda v: v == 15, "x . y": lambda v: v == 3,
                        "sum of AB": lambda v: v == 60, "l2 norm": lambda v: v == 5,
-                       "l1 norm": lambda v: v == 7, "frobenius norm": lambda v: v == 6},
+                       "l1 norm": lambda v: v == 7, "frobenius norm": lambda v: v == 6,
+                       "power iteration: relative error of the top eigenvalue":
+                           lambda v: v < 1e-5,
+                       "trace minus sum of eigenvalues": lambda v: v < 1e-4,
+                       "squared singular values minus eigenvalues of M^T M":
+                           lambda v: v < 1e-4},
     "calculus": {"f'(1)": lambda v: v == 2, "max gradient error": lambda v: v < 1e-6},
     "probability": {"max error after 10000 tosses": lambda v: v < 0.01,
                     "P(sick | positive)": lambda v: abs(v - 0.1306) < 1e-4,
                     "simulated P(sick | positive)": lambda v: abs(v - 0.1306) < 0.01,
-                    "mean of rolls": lambda v: abs(v - 3.5) < 0.02},
+                    "mean of rolls": lambda v: abs(v - 3.5) < 0.02,
+                    # "within a percent or so of the exact values"
+                    "largest error of a sample variance, relative": lambda v: v < 0.02,
+                    "P(A = 1)": lambda v: abs(v - 0.65) < 1e-6},
     "lookup_api": {"ones sum": lambda v: v == 4, "documented functions": lambda v: v >= 100},
     "linear_regression": {"analytic error": lambda v: v < 1e-3,
                           "area under N(0,1)": lambda v: abs(v - 1) < 1e-3},
