@@ -57,13 +57,8 @@ def table(name: str, title: str, columns: Sequence[str], rows: Sequence[Sequence
     text; None prints as a dash); with ``save``, write them with the command line, the date,
     the machine and the versions to ``benchmarks/results/<name>.json``.  ``chart``: which
     columns the website plots, ``{"label": [columns], "bars": [columns], "unit": text}``."""
-    def cell(value: Any, spec: str) -> str:
-        return "—" if value is None else format(value, spec) if spec else str(value)
-
-    print("| " + " | ".join(columns) + " |")
-    print("|" + "|".join("---" if not spec else "---:" for spec in formats) + "|")
-    for row in rows:
-        print("| " + " | ".join(cell(v, f) for v, f in zip(row, formats)) + " |")
+    from mlbook.site.benchmarks import markdown_table
+    print("\n".join(markdown_table(columns, formats, rows)))
     if not save:
         return
     import importlib.metadata

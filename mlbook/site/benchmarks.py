@@ -11,9 +11,9 @@ from __future__ import annotations
 import io
 import json
 import pathlib
-from typing import Any
+from typing import Any, Sequence
 
-__all__ = ["results_page", "RESULTS_DOC"]
+__all__ = ["results_page", "markdown_table", "RESULTS_DOC"]
 
 #: Where the page is staged (a guide next to ``guides/benchmarks.md``).
 RESULTS_DOC = "guides/benchmark_results"
@@ -22,6 +22,17 @@ RESULTS_DOC = "guides/benchmark_results"
 def _cell(value: Any, spec: str) -> str:
     text = "—" if value is None else format(value, spec) if spec else str(value)
     return text.replace("|", "\\|")
+
+
+def markdown_table(columns: Sequence[str], formats: Sequence[str],
+                   rows: Sequence[Sequence[Any]]) -> list[str]:
+    """The lines of a Markdown table: ``formats`` holds a format spec per column (``""`` for
+    text, left-aligned; numbers are right-aligned), and None prints as a dash.  What the
+    benchmark scripts print and what the results page shows."""
+    lines = ["| " + " | ".join(columns) + " |",
+             "|" + "|".join("---:" if spec else "---" for spec in formats) + "|"]
+    return lines + ["| " + " | ".join(_cell(v, f) for v, f in zip(row, formats)) + " |"
+                    for row in rows]
 
 
 def _chart(result: dict) -> bytes:
@@ -83,10 +94,6 @@ def results_page(results_dir: str | pathlib.Path) -> dict[str, str | bytes]:
             name = f"_benchmarks/{path.stem}.svg"
             files[f"guides/{name}"] = _chart(result)
             lines += [f"![{title}]({name})", ""]
-        lines += ["| " + " | ".join(columns) + " |",
-                  "|" + "|".join("---:" if spec else "---" for spec in formats) + "|"]
-        lines += ["| " + " | ".join(_cell(v, f) for v, f in zip(row, formats)) + " |"
-                  for row in rows]
-        lines.append("")
+        lines += markdown_table(columns, formats, rows) + [""]
     files[f"{RESULTS_DOC}.md"] = "\n".join(lines)
     return files

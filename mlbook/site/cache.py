@@ -55,8 +55,8 @@ def _mlbook_source_hash() -> str:
     """A hash of the mlbook source a section's output can depend on: the code of every module
     but this package's and the command line's (building the website or parsing a command does
     not change what a section prints), without docstrings and comments (its syntax tree), so
-    that documenting the library does not re-execute the book.  (A section that printed a docstring would keep the old text until its
-    own source changed; none does.)"""
+    that documenting the library does not re-execute the book.  (A section that printed a
+    docstring would keep the old text until its own source changed; none does.)"""
     root = pathlib.Path(__file__).resolve().parents[1]
     here = pathlib.Path(__file__).resolve().parent
     digest = hashlib.sha256()

@@ -19,11 +19,10 @@ through this too (in parallel, into a cache of their own).
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import os
 import pathlib
-import queue
-import threading
 import time
 from typing import Any, Callable, Sequence
 
@@ -72,22 +71,11 @@ def default_jobs() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def _worker(todo: "queue.Queue[Any]", done: "queue.Queue[Any]", timeout: int,
-            threads: int) -> None:
-    """One worker: take runs from ``todo`` until it is empty, each in a new kernel, and put
-    ``(run, result or error)`` on ``done``.  The kernel is a process of its own; this thread
-    only drives it, with an event loop of its own."""
+def _run(path: str, backend: str, timeout: int, threads: int) -> Any:
+    """Worker: execute one section on one backend (its kernel is a process of its own; this
+    thread only drives it, with an event loop of its own)."""
     from ..book import run_section
-    while True:
-        try:
-            item = todo.get_nowait()
-        except queue.Empty:
-            return
-        path, rel, backend, key = item
-        try:
-            done.put((item, run_section(path, backend, timeout=timeout, threads=threads)))
-        except BaseException as err:    # noqa: BLE001 - reported with the run
-            done.put((item, err))
+    return run_section(path, backend, timeout=timeout, threads=threads)
 
 
 def execute_sections(sections: Sequence[pathlib.Path], backends: Sequence[str],
@@ -106,9 +94,10 @@ def execute_sections(sections: Sequence[pathlib.Path], backends: Sequence[str],
     pairs = [(path, backend) for path in sections for backend in backends]
     if shard is not None:
         pairs = pairs[shard[0] - 1::shard[1]]
+    sources = {path: path.read_text(encoding="utf-8") for path, _ in pairs}
     for path, backend in pairs:
         rel = path.resolve().relative_to(chapters_dir.resolve()).as_posix()
-        key = cache.key(path.read_text(encoding="utf-8"), backend, threads)
+        key = cache.key(sources[path], backend, threads)
         hit = cache.get(key)
         if hit is not None:
             runs[rel, backend] = hit
@@ -121,33 +110,28 @@ def execute_sections(sections: Sequence[pathlib.Path], backends: Sequence[str],
     failures: dict[tuple[str, str], str] = {}
     start = time.perf_counter()
     jobs = jobs or default_jobs()
-    queued: "queue.Queue[Any]" = queue.Queue()
-    for item in todo:                      # in reading order, each section on every backend
-        queued.put(item)
-    finished: "queue.Queue[Any]" = queue.Queue()
-    workers = [threading.Thread(target=_worker, args=(queued, finished, timeout, threads),
-                                name=f"mlbook-worker-{i}", daemon=True)
-               for i in range(min(jobs, len(todo)))]
-    for worker in workers:
-        worker.start()
-    for done in range(1, len(todo) + 1):
-        (path, rel, backend, key), outcome = finished.get()
-        if isinstance(outcome, SectionError):
-            failures[rel, backend] = str(outcome)
-            log(f"[{done}/{len(todo)}] FAILED {rel} on {backend}")
-            continue
-        if isinstance(outcome, BaseException):   # the kernel could not start...: like a cell
-            failures[rel, backend] = (f"{rel} failed on backend {backend!r}: "
-                                      f"{type(outcome).__name__}: {outcome}")
-            log(f"[{done}/{len(todo)}] FAILED {rel} on {backend}")
-            continue
-        run = CachedRun(rel, backend, outcome.notebook, outcome.values, outcome.tolerances,
-                        outcome.seconds)
-        cache.put(key, run)
-        runs[rel, backend] = run
-        log(f"[{done}/{len(todo)}] executed {rel} on {backend} in {outcome.seconds:.1f} s")
-    for worker in workers:
-        worker.join()
+    # threads suffice: each run's work happens in its kernel, a separate process
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        futures = {pool.submit(_run, str(path), backend, timeout, threads): (rel, backend, key)
+                   for path, rel, backend, key in todo}     # in reading order
+        for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
+            rel, backend, key = futures[future]
+            try:
+                result = future.result()
+            except SectionError as err:
+                failures[rel, backend] = str(err)
+                log(f"[{done}/{len(todo)}] FAILED {rel} on {backend}")
+                continue
+            except Exception as err:        # the kernel could not start...: report it like a cell
+                failures[rel, backend] = (f"{rel} failed on backend {backend!r}: "
+                                          f"{type(err).__name__}: {err}")
+                log(f"[{done}/{len(todo)}] FAILED {rel} on {backend}")
+                continue
+            run = CachedRun(rel, backend, result.notebook, result.values, result.tolerances,
+                            result.seconds)
+            cache.put(key, run)
+            runs[rel, backend] = run
+            log(f"[{done}/{len(todo)}] executed {rel} on {backend} in {result.seconds:.1f} s")
     log(f"executed {len(todo) - len(failures)} section runs in "
         f"{time.perf_counter() - start:.0f} s")
     return Execution(runs, len(todo) - len(failures), failures)
