@@ -283,6 +283,19 @@ def test_conversions(backend):
     assert mb.is_tensor(x) and not mb.is_tensor(F if backend != "numpy" else [1])
 
 
+def test_array_and_from_numpy_copy_the_numpy_buffer(backend):
+    # "the data is copied": a later write to the numpy array must not reach the tensor, for a
+    # buffer at every alignment (JAX shares a 64-byte aligned one unless asked to copy)
+    buf = np.zeros(64, np.float32)
+    for start in range(16):
+        a = buf[start:start + 8]
+        x, y = mb.array(a), mb.from_numpy(a)
+        a[0] = 7.0
+        assert mb.to_numpy(x)[0] == 0.0 and mb.to_numpy(y)[0] == 0.0, \
+            f"alignment {a.ctypes.data % 64}"
+        a[0] = 0.0
+
+
 def test_numpy_input_is_accepted(backend):
     # numpy arrays are the common currency: every backend converts them (keeping dtype)
     check(mb.exp(F), np.exp(F))

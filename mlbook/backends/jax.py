@@ -503,14 +503,16 @@ def coerce(x: Any) -> Any:
     if isinstance(x, _NATIVE):
         return x
     if isinstance(x, (np.ndarray, np.generic)):
-        return jnp.asarray(x)
+        return jnp.array(x)          # a copy: jnp.asarray may alias an aligned numpy buffer
     if backend_of(x) not in (None, "numpy"):
         raise foreign_error(x, NAME)
     return jnp.asarray(common.host_array(x))
 
 
 def from_numpy(a: np.ndarray) -> jax.Array:
-    return jnp.asarray(np.asarray(a))
+    # jnp.array copies; jnp.asarray shares a 64-byte aligned numpy buffer on the CPU (XLA's
+    # zero-copy), so a later write to the numpy array would change the immutable JAX array
+    return jnp.array(np.asarray(a))
 
 
 def to_numpy(x: Any) -> np.ndarray:
