@@ -102,10 +102,16 @@ def grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0,
 
 class Tape:
     """A gradient tape: created by :func:`record`; ``watch`` marks inputs, ``gradient`` reads
-    the gradients after the computation."""
+    the gradients after the computation.
 
-    def __init__(self) -> None:
-        self._impl = _autodiff.new_tape()
+    As TensorFlow's ``GradientTape``, a tape answers one ``gradient`` call and then frees its
+    graph (PyTorch's and MXNet's ``retain_graph=False``); ``record(persistent=True)`` keeps it
+    for several calls, e.g. the gradients of two losses computed once."""
+
+    def __init__(self, persistent: bool = False) -> None:
+        self.persistent = bool(persistent)
+        self._impl = _autodiff.new_tape(self.persistent)
+        self._used = False
 
     def watch(self, x: Any) -> Any:
         """Mark ``x`` for differentiation and return the tensor to compute with.
@@ -116,17 +122,35 @@ class Tape:
         """
         return self._impl.watch(x)
 
-    def gradient(self, target: Any, sources: Any) -> Any:
-        """Gradient of ``target`` with respect to ``sources`` (a tensor, or a list, tuple or dict
-        of watched tensors).  A non-scalar ``target`` is summed first, as MXNet does."""
+    def gradient(self, target: Any, sources: Any, output_gradient: Any = None) -> Any:
+        r"""Gradient of ``target`` with respect to ``sources`` (a tensor, or a list, tuple or
+        dict of watched tensors).
+
+        A non-scalar ``target`` :math:`\mathbf{y}` is summed first, as MXNet does: the result
+        is :math:`\partial (\sum_i y_i) / \partial \mathbf{x}`.  ``output_gradient``
+        :math:`\mathbf{v}` (a tensor of the target's shape; MXNet's *head gradient*,
+        PyTorch's ``gradient=``, TensorFlow's ``output_gradients``) weights the elements
+        instead: the result is the vector-Jacobian product
+        :math:`\mathbf{v}^\top \partial \mathbf{y} / \partial \mathbf{x}
+        = \partial (\mathbf{v}^\top \mathbf{y}) / \partial \mathbf{x}`."""
+        if self._used and not self.persistent:
+            raise RuntimeError("this tape has already computed a gradient and freed its graph; "
+                               "record with mb.record(persistent=True) to call gradient "
+                               "several times on one tape")
+        self._used = True
+        head = None
+        if output_gradient is not None:
+            head = _autodiff.head_like(output_gradient, target)
         flat, structure = common.flatten_tree(sources)
-        return common.unflatten_tree(self._impl.gradient(target, flat), structure)
+        return common.unflatten_tree(self._impl.gradient(target, flat, head), structure)
 
 
 @contextlib.contextmanager
-def record(train_mode: bool = True) -> Iterator[Tape]:
+def record(train_mode: bool = True, persistent: bool = False) -> Iterator[Tape]:
     """Record computations for :meth:`Tape.gradient`; turns training mode on inside (as
-    ``mxnet.autograd.record`` does) unless ``train_mode=False``."""
-    tape = Tape()
+    ``mxnet.autograd.record`` does) unless ``train_mode=False``.  With ``persistent=True`` the
+    tape answers several ``gradient`` calls (TensorFlow's ``GradientTape(persistent=True)``),
+    otherwise one."""
+    tape = Tape(persistent)
     with _config.mode(train_mode), tape._impl:
         yield tape

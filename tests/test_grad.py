@@ -256,6 +256,44 @@ def test_tape_sums_non_scalar_targets(backend):
     check(tape.gradient(y, x), 2 * np.arange(4.0, dtype="float32"))
 
 
+def test_persistent_tape_answers_several_gradients(backend):
+    # two targets recorded once: y = x^3 and z = sum(sin x), as TensorFlow's persistent tape
+    x0 = np.array([0.5, -1.0, 2.0], dtype="float32")
+    with mb.record(persistent=True) as tape:
+        x = tape.watch(mb.array(x0))
+        y = x * x * x
+        z = mb.sum(mb.sin(x))
+    check(tape.gradient(y, x), 3 * x0 ** 2)
+    check(tape.gradient(z, x), np.cos(x0), rtol=1e-6)
+    check(tape.gradient(y, x), 3 * x0 ** 2)            # the same target again
+    assert tape.persistent
+
+
+def test_tape_answers_one_gradient_unless_persistent(backend):
+    with mb.record() as tape:
+        x = tape.watch(mb.array([1.0, 2.0]))
+        y = mb.sum(x * x)
+    check(tape.gradient(y, x), np.array([2.0, 4.0], dtype="float32"))
+    with pytest.raises(RuntimeError, match="persistent=True"):
+        tape.gradient(y, x)
+
+
+def test_output_gradient_gives_the_vector_jacobian_product(backend):
+    # y = A x, so v^T dy/dx = A^T v; and y = x * x elementwise gives 2 v x
+    A = np.arange(6, dtype="float32").reshape(2, 3) - 2
+    v = np.array([0.5, -3.0], dtype="float32")
+    x0 = np.array([1.0, -2.0, 4.0], dtype="float32")
+    with mb.record(persistent=True) as tape:
+        x = tape.watch(mb.array(x0))
+        y = mb.matmul(mb.array(A), x)
+        w = x * x
+    check(tape.gradient(y, x, output_gradient=mb.array(v)), A.T @ v)
+    check(tape.gradient(w, x, output_gradient=mb.array(x0)), 2 * x0 * x0)
+    check(tape.gradient(y, x, output_gradient=mb.ones(2)), A.sum(0))     # the default: a sum
+    with pytest.raises(ValueError, match=r"output_gradient has shape \(3,\).*\(2,\)"):
+        tape.gradient(y, x, output_gradient=mb.ones(3))
+
+
 def test_tape_several_sources_and_structure(backend):
     with mb.record() as tape:
         a = tape.watch(mb.array([1.0, 2.0]))

@@ -440,11 +440,11 @@ def _toposort(end: _Node) -> list[_Node]:
     return order
 
 
-def _backward(y: Box) -> dict[int, Any]:
-    """The gradient of ``sum(y)`` with respect to every watched array ``y`` depends on, by the
-    id of its node."""
+def _backward(y: Box, head: Any = None) -> dict[int, Any]:
+    """The gradient of ``sum(head * y)`` (``head`` defaults to ones) with respect to every
+    watched array ``y`` depends on, by the id of its node."""
     grads: dict[int, list[Any]] = {id(y.node): [None] * len(y.node.outputs)}
-    grads[id(y.node)][y.index] = jnp.ones_like(y.value)
+    grads[id(y.node)][y.index] = jnp.ones_like(y.value) if head is None else _value(head)
     found: dict[int, Any] = {}
     for node in _toposort(y.node):
         cts = grads.pop(id(node))
@@ -469,6 +469,9 @@ def _watch(x: Any) -> Any:
 class Tape:
     """Records operations on watched arrays for ``gradient`` (see the notes above)."""
 
+    def __init__(self, persistent: bool = False) -> None:
+        self.persistent = persistent          # the boxes keep their VJPs either way
+
     def __enter__(self) -> "Tape":
         return self
 
@@ -478,8 +481,8 @@ class Tape:
     def watch(self, x: Any) -> Any:
         return _watch(coerce(x))
 
-    def gradient(self, y: Any, sources: list[Any]) -> list[Any]:
-        found = _backward(y) if _is_box(y) else {}
+    def gradient(self, y: Any, sources: list[Any], head: Any = None) -> list[Any]:
+        found = _backward(y, head) if _is_box(y) else {}
         return [_grad_of(s, found) for s in sources]
 
 

@@ -346,11 +346,13 @@ def _unconnected(err: Exception) -> bool:
     return "unreachable" in str(err) or "not in a computational graph" in str(err)
 
 
-def _backward(y: mnp.ndarray, sources: list[mnp.ndarray], retain: bool) -> list[mnp.ndarray]:
-    """Run backward from ``y``; with ``retain`` the graph is kept and the gradients are copied
-    (a later backward through the same watched arrays overwrites their ``.grad``)."""
+def _backward(y: mnp.ndarray, sources: list[mnp.ndarray], retain: bool,
+              head: mnp.ndarray | None = None) -> list[mnp.ndarray]:
+    """Run backward from ``y`` (with the head gradient ``head``, ones by default); with
+    ``retain`` the graph is kept and the gradients are copied (a later backward through the
+    same watched arrays overwrites their ``.grad``)."""
     try:
-        _ag.backward([y], retain_graph=retain)
+        _ag.backward([y], head_grads=None if head is None else [head], retain_graph=retain)
     except mx.base.MXNetError as err:
         if not _unconnected(err):
             raise
@@ -409,7 +411,11 @@ def value_and_grad(fun: Callable[[list[Any]], Any], leaves: list[mnp.ndarray],
 
 
 class Tape:
-    """``mxnet.autograd.record()``: watched arrays get ``attach_grad()``."""
+    """``mxnet.autograd.record()``: watched arrays get ``attach_grad()``; a tape that is not
+    ``persistent`` frees the graph at its gradient (``retain_graph=False``)."""
+
+    def __init__(self, persistent: bool = False) -> None:
+        self.persistent = persistent
 
     def __enter__(self) -> "Tape":
         self._context = _ag.record()
@@ -425,5 +431,6 @@ class Tape:
             x.attach_grad()
         return x
 
-    def gradient(self, y: mnp.ndarray, sources: list[mnp.ndarray]) -> list[mnp.ndarray]:
-        return _backward(coerce(y), sources, retain=True)
+    def gradient(self, y: mnp.ndarray, sources: list[mnp.ndarray],
+                 head: mnp.ndarray | None = None) -> list[mnp.ndarray]:
+        return _backward(coerce(y), sources, retain=self.persistent, head=head)

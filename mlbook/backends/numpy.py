@@ -508,8 +508,8 @@ def value_and_grad(fun: Callable[[list[Any]], Any], leaves: list[Any],
 class Tape:
     """Records computations on watched tensors (an autograd trace), as ``GradientTape`` does."""
 
-    def __init__(self) -> None:
-        self._trace: int | None = None
+    def __init__(self, persistent: bool = False) -> None:
+        self._trace: int | None = None          # a trace is kept whatever ``persistent`` says
         self._context: Any = None
 
     def __enter__(self) -> "Tape":
@@ -524,12 +524,13 @@ class Tape:
         x = np.asarray(getval(coerce(x)))
         return new_box(x, self._trace, VJPNode.new_root())
 
-    def gradient(self, y: Any, sources: list[Any]) -> list[Any]:
+    def gradient(self, y: Any, sources: list[Any], head: Any = None) -> list[Any]:
         if not (isbox(y) and y._trace == self._trace):
             return [np.zeros_like(getval(s)) for s in sources]
         wanted = {id(s._node): i for i, s in enumerate(sources) if isbox(s)}
         grads: list[Any] = [None] * len(sources)
-        outgrads = {y._node: (np.ones_like(getval(y)), False)}
+        seed = np.ones_like(getval(y)) if head is None else np.asarray(getval(head))
+        outgrads = {y._node: (seed, False)}
         for node in toposort(y._node):
             outgrad = outgrads.pop(node)
             if id(node) in wanted:

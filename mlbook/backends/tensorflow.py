@@ -420,10 +420,13 @@ def value_and_grad(fun: Callable[[list[Any]], Any], leaves: list[tf.Tensor],
 
 
 class Tape:
-    """A persistent ``tf.GradientTape``."""
+    """A ``tf.GradientTape``, persistent or not."""
+
+    def __init__(self, persistent: bool = False) -> None:
+        self.persistent = persistent
 
     def __enter__(self) -> "Tape":
-        self._tape = tf.GradientTape(persistent=True)
+        self._tape = tf.GradientTape(persistent=self.persistent)
         self._tape.__enter__()
         return self
 
@@ -435,8 +438,10 @@ class Tape:
         self._tape.watch(x)
         return x
 
-    def gradient(self, y: tf.Tensor, sources: list[tf.Tensor]) -> list[tf.Tensor]:
+    def gradient(self, y: tf.Tensor, sources: list[tf.Tensor],
+                 head: tf.Tensor | None = None) -> list[tf.Tensor]:
         y = coerce(y)
-        grads = self._tape.gradient(y, sources, output_gradients=tf.ones_like(y),
+        grads = self._tape.gradient(y, sources,
+                                    output_gradients=tf.ones_like(y) if head is None else head,
                                     unconnected_gradients=tf.UnconnectedGradients.ZERO)
         return [_dense(g, s) for g, s in zip(grads, sources)]

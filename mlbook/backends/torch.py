@@ -387,7 +387,11 @@ def value_and_grad(fun: Callable[[list[Any]], Any], leaves: list[torch.Tensor],
 
 
 class Tape:
-    """Records computations on watched tensors (``requires_grad`` leaves)."""
+    """Records computations on watched tensors (``requires_grad`` leaves); a tape that is not
+    ``persistent`` frees the graph at its gradient (``retain_graph=False``)."""
+
+    def __init__(self, persistent: bool = False) -> None:
+        self.persistent = persistent
 
     def __enter__(self) -> "Tape":
         self._context = torch.enable_grad()
@@ -400,6 +404,8 @@ class Tape:
     def watch(self, x: Any) -> torch.Tensor:
         return coerce(x).detach().requires_grad_(True)
 
-    def gradient(self, y: torch.Tensor, sources: list[torch.Tensor]) -> list[torch.Tensor]:
+    def gradient(self, y: torch.Tensor, sources: list[torch.Tensor],
+                 head: torch.Tensor | None = None) -> list[torch.Tensor]:
         y = coerce(y)
-        return _grads(y, sources, torch.ones_like(y), retain=True)
+        return _grads(y, sources, torch.ones_like(y) if head is None else head,
+                      retain=self.persistent)

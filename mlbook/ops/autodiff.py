@@ -1,7 +1,7 @@
 """The gradient machinery of the active backend, for :mod:`mlbook.autograd` (which readers use).
 
 Each backend computes gradients its own way (HIPS autograd's tracing, ``torch.autograd``,
-``GradientTape``, ``mxnet.autograd``, ``jax.vjp``); these three functions are all
+``GradientTape``, ``mxnet.autograd``, ``jax.vjp``); these functions are all
 :mod:`mlbook.autograd` needs from it.
 """
 
@@ -26,6 +26,21 @@ def value_and_grad_flat(fun: Callable[[list[Any]], Any], leaves: list[Any],
     return b.value_and_grad(fun, [b.coerce(leaf) for leaf in leaves], has_aux)
 
 
-def new_tape() -> Any:
-    """A fresh backend tape: a context manager with ``watch(x)`` and ``gradient(y, sources)``."""
-    return backend().Tape()
+def head_like(head: Any, target: Any) -> Any:
+    """``head`` as a tensor of ``target``'s shape and dtype, for :meth:`Tape.gradient`'s
+    ``output_gradient``; a clear error when the shapes differ."""
+    b = backend()
+    head = b.coerce(head)
+    if tuple(b.shape(head)) != tuple(b.shape(target)):
+        raise ValueError(f"output_gradient has shape {tuple(b.shape(head))} but the target has "
+                         f"shape {tuple(b.shape(target))}: give one weight per element of "
+                         "the target")
+    return b.stop_gradient(b.astype(head, b.dtype_name(target)))
+
+
+def new_tape(persistent: bool) -> Any:
+    """A fresh backend tape: a context manager with ``watch(x)`` and
+    ``gradient(y, sources, head)`` (``head``: the gradient flowing into ``y``, a tensor of its
+    shape, or None for ones); a tape that is not ``persistent`` may free its graph after its
+    first ``gradient``."""
+    return backend().Tape(persistent)
