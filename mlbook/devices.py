@@ -13,7 +13,7 @@ from typing import Any
 from .ops import devices as _ops_devices
 
 __all__ = ["Device", "cpu", "gpu", "num_gpus", "try_gpu", "try_all_gpus", "device_of",
-           "to_device"]
+           "to_device", "check_device"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,12 +59,20 @@ def device_of(x: Any) -> Device:
     return Device(kind, index)
 
 
-def to_device(x: Any, device: Device) -> Any:
-    """A copy of ``x`` on ``device`` (``x`` itself when it is already there)."""
+def check_device(device: Device) -> Device:
+    """``device`` itself if the active backend has it; a ValueError naming the fix otherwise."""
+    if not isinstance(device, Device):
+        raise TypeError(f"expected a device such as mb.cpu() or mb.gpu(0), got {device!r}")
     if device.kind == "gpu" and device.index >= num_gpus():
         raise ValueError(f"{device!r} does not exist: the {_ops_devices.backend_name()} backend "
                          f"sees {num_gpus()} "
                          "GPU(s); use mlbook.try_gpu() to fall back to the CPU")
+    return device
+
+
+def to_device(x: Any, device: Device) -> Any:
+    """A copy of ``x`` on ``device`` (``x`` itself when it is already there)."""
+    check_device(device)
     if device_of(x) == device:
         return x
     return _ops_devices.move(x, device.kind, device.index)

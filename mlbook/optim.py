@@ -149,6 +149,22 @@ class Optimizer:
         self._checked = {mapping[n] for n in self._checked}
         self._frozen = {n for n in named if n not in self.params}
 
+    def replace_tensors(self, replacements: dict[int, Any]) -> None:
+        """Point the optimiser at new tensors: ``replacements`` maps ``id(old)`` to the tensor
+        that replaces it, as after ``net.to_device(device)``
+        (:meth:`~mlbook.nn.Module.to_device`).  The state of a replaced parameter (momentum,
+        Adam's moments) moves to the new tensor's device with it."""
+        for name, p in list(self.params.items()):
+            new = replacements.get(id(p))
+            if new is None or new is p:
+                continue
+            self.params[name] = new
+            kind, index = ops.devices.placement(new)
+            slots = self.state.get(name, {})
+            for key, value in list(slots.items()):
+                if ops.is_tensor(value):
+                    slots[key] = ops.devices.move(value, kind, index)
+
     def _named_grads(self, grads: Any) -> "OrderedDict[str, Any]":
         if self.module is not None and (len(grads) != len(self.params) or isinstance(grads, dict)
                                         and any(k not in self.params for k in grads)):

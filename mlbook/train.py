@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import math
 import time
+import warnings
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -25,13 +26,14 @@ from . import config, losses, ops
 from .autograd import grad, stop_gradient, value_and_grad
 from .nn.module import Module
 from .compiled import exact_compile
+from .devices import Device, check_device, cpu, num_gpus, to_device
 from .ops.parameters import can_compile, compile_function, value_of
 from .optim import SGD, Adam, Optimizer, clip_grad_norm
 from .plot import Animator, in_notebook
 
 __all__ = ["Timer", "Accumulator", "accuracy", "evaluate_accuracy", "evaluate_loss", "Trainer",
            "fit", "predict_lm", "train_lm", "train_seq2seq", "predict_seq2seq", "bleu", "mean_bleu",
-           "in_notebook", "train_2d", "trajectory_2d", "fit_digits"]
+           "in_notebook", "train_2d", "trajectory_2d", "fit_digits", "usable_device"]
 
 
 class Timer:
@@ -125,21 +127,30 @@ def mean_bleu(preds: Sequence[str], labels: Sequence[str], k: int = 2) -> float:
     return sum(bleu(p, label, k) for p, label in zip(preds, labels)) / len(labels)
 
 
-def evaluate_accuracy(net: Callable[[Any], Any], data_iter: Iterable[Any]) -> float:
-    """Accuracy of ``net`` on a data set, computed in prediction mode."""
+def _on(device: Device | None, *tensors: Any) -> Any:
+    """The tensors moved to ``device`` (unchanged when it is None or they are there)."""
+    return tensors if device is None else tuple(to_device(t, device) for t in tensors)
+
+
+def evaluate_accuracy(net: Callable[[Any], Any], data_iter: Iterable[Any],
+                      device: Device | None = None) -> float:
+    """Accuracy of ``net`` on a data set, computed in prediction mode (on ``device``, where
+    the network lives, when given)."""
     metric = Accumulator(2)
     with config.predict_mode():
         for X, y in data_iter:
+            X, y = _on(device, X, y)
             metric.add(accuracy(net(X), y), ops.size(y))
     return metric[0] / metric[1]
 
 
 def evaluate_loss(net: Callable[[Any], Any], data_iter: Iterable[Any],
-                  loss: Callable[[Any, Any], Any]) -> float:
+                  loss: Callable[[Any, Any], Any], device: Device | None = None) -> float:
     """Mean loss of ``net`` on a data set (``loss`` must average over its batch)."""
     metric = Accumulator(2)
     with config.predict_mode():
         for X, y in data_iter:
+            X, y = _on(device, X, y)
             n = ops.shape(y)[0]
             metric.add(float(ops.item(loss(net(X), y))) * n, n)
     return metric[0] / metric[1]
@@ -156,11 +167,18 @@ class Trainer:
     reads a value with ``float()`` cannot be compiled, and one that draws random numbers
     (dropout), keeps buffers (batch normalization) or trains with ``clip`` is refused with an
     error, because a compiled step would silently train it differently.  Off by default, as in
-    the book, where the code a reader steps through is the code that runs."""
+    the book, where the code a reader steps through is the code that runs.
+
+    With ``device`` (``mb.gpu()``, ``mb.try_gpu()``) the network, its optimiser's state and
+    every minibatch are moved there, and the network stays there after training.  A GPU the
+    backend does not see falls back to the CPU with a warning that says so."""
 
     def __init__(self, net: Module, loss: Callable[[Any, Any], Any], optimizer: Optimizer,
-                 clip: float | None = None, compile: bool = False) -> None:
+                 clip: float | None = None, compile: bool = False,
+                 device: Device | None = None) -> None:
         self.net, self.loss, self.optimizer, self.clip = net, loss, optimizer, clip
+        self.device = None if device is None else usable_device(device)
+        self._move_network()
         self._grad = value_and_grad(self._objective, has_aux=True)
         self._exact_grad = exact_compile(self._grad, net)
         self._params: dict[str, Any] | None = None
@@ -173,13 +191,24 @@ class Trainer:
         y_hat = self.net.functional_call(params, X)
         return self.loss(y_hat, y), y_hat
 
+    def _move_network(self) -> None:
+        """Move the network to :attr:`device` and point the optimiser at the moved tensors."""
+        if self.device is None:
+            return
+        before = self.net.parameter_dict()
+        self.net.to_device(self.device)
+        after = self.net.parameter_dict()
+        self.optimizer.replace_tensors({id(before[n]): after[n] for n in before})
+
     def step(self, X: Any, y: Any) -> tuple[Any, Any]:
         """One optimisation step; returns ``(loss, predictions)`` as tensors (reading the loss
         with ``float()`` waits for the computation, which asynchronous backends avoid)."""
+        X, y = _on(self.device, X, y)
         if self._params is None:
             if not self.net.is_initialized():         # lazy layers: one forward creates them
                 with config.predict_mode():
                     self.net(X)
+                self._move_network()                  # their new parameters too
             self._params = self.net.parameter_dict()  # updated in place from now on
             opt = self.optimizer
             if opt.module is None and list(opt.params) != list(self._params):
@@ -257,10 +286,22 @@ class Trainer:
             if classify:
                 history["train_acc"].append(metric[1] / metric[2])
                 if test_iter is not None:
-                    history["test_acc"].append(evaluate_accuracy(self.net, test_iter))
+                    history["test_acc"].append(evaluate_accuracy(self.net, test_iter,
+                                                                 self.device))
             animator.update(epoch + 1, history)
         animator.close()
         return history
+
+
+def usable_device(device: Device) -> Device:
+    """``device`` if the active backend has it; the CPU, with a warning that says so, for a GPU
+    it does not see (so that code written for a GPU trains on a laptop)."""
+    if isinstance(device, Device) and device.kind == "gpu" and device.index >= num_gpus():
+        warnings.warn(f"{device!r} is not available (the {ops.core.backend().NAME} backend sees "
+                      f"{num_gpus()} GPU(s)): training on the CPU instead", RuntimeWarning,
+                      stacklevel=3)
+        return cpu()
+    return check_device(device)
 
 
 def _check_compilable(clip: float | None) -> None:
@@ -279,10 +320,10 @@ def fit(net: Module, train_iter: Iterable[Any], loss: Callable[[Any, Any], Any],
         optimizer: Optimizer, num_epochs: int, test_iter: Iterable[Any] | None = None,
         classify: bool = True, clip: float | None = None, progress: bool | None = None,
         lr_schedule: Callable[[int], float] | None = None,
-        compile: bool = False) -> dict[str, list[float]]:
+        compile: bool = False, device: Device | None = None) -> dict[str, list[float]]:
     """Train ``net`` (the book's ``train_ch3``/``train_ch6`` loop); see :meth:`Trainer.fit`
-    and, for ``compile``, :class:`Trainer`."""
-    return Trainer(net, loss, optimizer, clip, compile).fit(
+    and, for ``compile`` and ``device``, :class:`Trainer`."""
+    return Trainer(net, loss, optimizer, clip, compile, device).fit(
         train_iter, num_epochs, test_iter, classify, progress, lr_schedule)
 
 

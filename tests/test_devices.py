@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import mlbook as mb
+from mlbook import data, losses, nn, ops, optim, train
 from helpers import check
 
 
@@ -26,3 +27,94 @@ def test_missing_gpu_is_a_clear_error(backend):
     n = mb.num_gpus()
     with pytest.raises(ValueError, match=f"gpu:{n} does not exist.*try_gpu"):
         mb.to_device(mb.ones(2), mb.gpu(n))
+
+
+# --------------------------------------------------------------------------- networks and fit
+def _data():
+    mb.seed(0)
+    X = mb.normal(0, 1, (64, 4))
+    y = mb.astype(mb.sum(X, 1) > 0, "int64")
+    return data.load_array((X, y), 16, is_train=False)
+
+
+class Tied(nn.Module):
+    """Two layers sharing one weight matrix, and a batch-norm buffer."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(4, 4)
+        self.b = nn.Linear(4, 4)
+        self.b.weight = self.a.weight
+        self.norm = nn.BatchNorm(4)
+        self.out = nn.Linear(4, 2)
+
+    def forward(self, X):
+        return self.out(self.norm(mb.relu(self.b(mb.relu(self.a(X))))))
+
+
+def _train(device, optimizer=optim.Adam):
+    mb.seed(1)
+    net = Tied()
+    opt = optimizer(net.parameters(), lr=0.05)        # a list: holds the tensors themselves
+    it = _data()
+    history = train.fit(net, it, losses.cross_entropy, opt, 3, it, progress=False,
+                           device=device)
+    return net, history
+
+
+def test_fit_on_a_missing_gpu_falls_back_to_the_cpu_and_says_so(backend):
+    reference, expected = _train(None)
+    missing = mb.gpu(mb.num_gpus())
+    with pytest.warns(RuntimeWarning, match=f"{missing!r} is not available.*training on the CPU"):
+        net, history = _train(missing)
+    assert history == expected
+    assert all(mb.device_of(p) == mb.cpu() for p in net.parameters())
+
+
+def test_fit_moves_the_network_and_the_optimiser_together(backend, monkeypatch):
+    """Pretend every tensor lives on a GPU, so that fit(device=cpu) really moves the network,
+    its buffers, the optimiser's tensors and every minibatch: training must be unchanged, the
+    tied weight still tied, and the optimiser must update the moved parameters."""
+    reference, expected = _train(None, optim.SGD)
+    monkeypatch.setattr(ops.devices, "placement", lambda x: ("gpu", 0))
+    mb.seed(1)
+    net = Tied()
+    before = {id(p) for p in net.parameters()}
+    opt = optim.SGD(net.parameters(), lr=0.05)
+    it = _data()
+    history = train.fit(net, it, losses.cross_entropy, opt, 3, it, progress=False,
+                           device=mb.cpu())
+    assert not before & {id(p) for p in net.parameters()}      # every parameter was replaced
+    assert net.b.weight is net.a.weight                         # ... and stays shared
+    assert [id(p) for p in opt.params.values()] == [id(p) for p in net.parameters()]
+    np.testing.assert_allclose(history["train_loss"], expected["train_loss"], rtol=1e-6)
+    for (name, p), q in zip(net.named_parameters(), reference.parameters()):
+        check(p, mb.to_numpy(q), rtol=1e-5, atol=1e-6)
+    check(net.norm.running_mean, mb.to_numpy(reference.norm.running_mean), rtol=1e-5, atol=1e-6)
+
+
+def test_optimiser_state_follows_replaced_tensors(backend):
+    mb.seed(0)
+    net = nn.Linear(3, 1)
+    opt = optim.SGD(net, lr=0.1, momentum=0.9)
+    g = {n: mb.ones_like(p) for n, p in net.parameter_dict().items()}
+    opt.step(g)
+    old = net.parameter_dict()
+    net_copy = {id(p): ops.make_parameter(mb.array(p)) for p in old.values()}
+    opt.replace_tensors(net_copy)
+    opt.step(g)
+    new = [net_copy[id(p)] for p in old.values()]
+    # momentum carried over: the second step moves by lr * (0.9 * 1 + 1) = 0.19 from the first
+    for p_old, p_new in zip(old.values(), new):
+        check(p_new, mb.to_numpy(p_old) - 0.19, rtol=1e-6, atol=1e-6)
+
+
+def test_module_to_device(backend):
+    net = Tied()
+    params = net.parameters()
+    assert net.to_device(mb.cpu()) is net and net.parameters() == params   # already there
+    n = mb.num_gpus()
+    with pytest.raises(ValueError, match=f"gpu:{n} does not exist.*try_gpu"):
+        net.to_device(mb.gpu(n))
+    with pytest.raises(TypeError, match="mb.cpu\\(\\) or mb.gpu\\(0\\)"):
+        net.to_device("cuda")

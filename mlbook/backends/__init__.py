@@ -51,8 +51,9 @@ INTERFACE: tuple[str, ...] = (
     # parameters: make_parameter gives a tensor an optimiser can update (a tf.Variable on
     # TensorFlow); assign(param, value) updates it in place
     "make_parameter", "assign", "assign_sub",
-    # devices: num_gpus(), device_of(x) -> (kind, index), to_device(x, kind, index)
-    "num_gpus", "device_of", "to_device",
+    # devices: num_gpus(), device_of(x) -> (kind, index), to_device(x, kind, index),
+    # parameter_on(x, kind, index): a new parameter holding x, placed on that device
+    "num_gpus", "device_of", "to_device", "parameter_on",
     # NCHW convolution and pooling with symmetric zero (max: -inf) padding
     "conv2d", "max_pool2d", "avg_pool2d",
     # autograd

@@ -740,6 +740,10 @@ def to_device(x: Any, kind: str, index: int) -> Any:
     return jax.device_put(_value(x), target)
 
 
+def parameter_on(x: Any, kind: str, index: int) -> Variable:
+    return make_parameter(to_device(x, kind, index))
+
+
 # ----------------------------------------------------------------------------- autograd
 def stop_gradient(x: Any) -> Any:
     return lax.stop_gradient(_value(x))

@@ -336,6 +336,10 @@ def to_device(x: mnp.ndarray, kind: str, index: int) -> mnp.ndarray:
     return x.as_in_ctx(mx.cpu() if kind == "cpu" else mx.gpu(index))
 
 
+def parameter_on(x: mnp.ndarray, kind: str, index: int) -> mnp.ndarray:
+    return make_parameter(to_device(x, kind, index))
+
+
 # ----------------------------------------------------------------------------- autograd
 def stop_gradient(x: mnp.ndarray) -> mnp.ndarray:
     return x.detach()

@@ -463,7 +463,15 @@ def device_of(x: Any) -> tuple[str, int]:
 
 
 def to_device(x: Any, kind: str, index: int) -> Any:
-    raise ValueError("the numpy backend has only the CPU")
+    if kind != "cpu":
+        raise ValueError("the numpy backend has only the CPU")
+    return np.array(getval(x))
+
+
+def parameter_on(x: Any, kind: str, index: int) -> np.ndarray:
+    if kind != "cpu":
+        raise ValueError("the numpy backend has only the CPU")
+    return make_parameter(x)
 
 
 # ----------------------------------------------------------------------------- autograd

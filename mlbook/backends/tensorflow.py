@@ -388,6 +388,12 @@ def to_device(x: tf.Tensor, kind: str, index: int) -> tf.Tensor:
         return tf.identity(x)
 
 
+def parameter_on(x: tf.Tensor, kind: str, index: int) -> tf.Variable:
+    # a variable goes to the GPU when there is one, unless created inside a device scope
+    with tf.device("/CPU:0" if kind == "cpu" else f"/GPU:{index}"):
+        return tf.Variable(tf.identity(x))
+
+
 # ----------------------------------------------------------------------------- autograd
 stop_gradient = tf.stop_gradient
 

@@ -342,6 +342,10 @@ def to_device(x: torch.Tensor, kind: str, index: int) -> torch.Tensor:
     return x.to("cpu" if kind == "cpu" else f"cuda:{index}")
 
 
+def parameter_on(x: torch.Tensor, kind: str, index: int) -> torch.Tensor:
+    return make_parameter(to_device(x, kind, index))
+
+
 # ----------------------------------------------------------------------------- autograd
 def stop_gradient(x: torch.Tensor) -> torch.Tensor:
     return x.detach()

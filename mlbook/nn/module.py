@@ -186,6 +186,36 @@ class Module:
         else:
             object.__setattr__(module, attr, value)
 
+    # ------------------------------------------------------------------ devices
+    def to_device(self, device: Any) -> "Module":
+        """Move every parameter and buffer to ``device`` (``mb.gpu()``, ``mb.try_gpu()``, as
+        PyTorch's ``net.to(device)`` and MXNet's ``reset_ctx``); returns the module.
+
+        A parameter that is not on ``device`` yet is replaced by a new one there (a parameter
+        shared by several layers stays shared), so an optimiser created before holds the old
+        tensors: create it after moving, or train with ``fit(..., device=...)``, which moves
+        the network and the optimiser together.  The device must exist (``mb.try_gpu()``
+        falls back to the CPU); uninitialised lazy parameters are created on the device of the
+        first input."""
+        from ..devices import check_device
+        check_device(device)
+        where = (device.kind, device.index)
+        moved: dict[int, Any] = {}
+        for module in self.modules():
+            for name in module._param_names + module._buffer_names:
+                value = module.__dict__.get(name)
+                if value is None:
+                    continue
+                if id(value) not in moved:
+                    if ops.devices.placement(value) == where:
+                        moved[id(value)] = value
+                    elif name in module._param_names:
+                        moved[id(value)] = ops.devices.move_parameter(value, *where)
+                    else:
+                        moved[id(value)] = ops.devices.move(value, *where)
+                object.__setattr__(module, name, moved[id(value)])
+        return self
+
     # ------------------------------------------------------------------ modes
     def train(self, mode: bool = True) -> "Module":
         """Training behaviour (dropout active, batch statistics) for this module and all below

@@ -25,3 +25,9 @@ def move(x: Tensor, kind: str, index: int) -> Tensor:
     """A copy of ``x`` on device ``(kind, index)``."""
     b = backend()
     return b.to_device(b.coerce(x), kind, index)
+
+
+def move_parameter(p: Tensor, kind: str, index: int) -> Tensor:
+    """A new parameter holding the value of parameter ``p``, on device ``(kind, index)``."""
+    b = backend()
+    return b.parameter_on(b.coerce(p), kind, index)
