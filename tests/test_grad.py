@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import mlbook as mb
+from mlbook.nn.functional import conv_transpose2d
 from helpers import check, numerical_grad
 
 rng = np.random.default_rng(7)
@@ -27,6 +28,22 @@ M = np.array([[True, False, True, False], [False, False, True, True],
 IDX = np.array([2, 0, 2, 3])
 
 # (id, mlbook function, numpy reference, float64 inputs, argnums to differentiate)
+def conv_transpose_ref(x, w, stride=(2, 1), padding=(1, 0)):
+    """Transposed convolution by its definition, in float64 (see test_nn_layers)."""
+    n, c, h, wd = x.shape
+    _, o, kh, kw = w.shape
+    (sh, sw), (ph, pw) = stride, padding
+    full = np.zeros((n, o, (h - 1) * sh + kh, (wd - 1) * sw + kw))
+    for i in range(h):
+        for j in range(wd):
+            full[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw] += np.einsum(
+                "nc,cokl->nokl", x[:, :, i, j], w)
+    return full[:, :, ph:full.shape[2] - ph, pw:full.shape[3] - pw]
+
+
+CONV_X = np.random.default_rng(5).normal(size=(2, 2, 3, 3))
+CONV_W = np.random.default_rng(6).normal(size=(2, 3, 3, 2))
+
 GRAD_CASES = [
     ("exp", mb.exp, np.exp, [F], (0,)),
     ("log", mb.log, np.log, [P], (0,)),
@@ -101,6 +118,8 @@ GRAD_CASES = [
     ("index_update", lambda x, v: mb.index_update(x, (slice(None), 1), v),
      lambda x, v: np.concatenate([x[:, :1], np.broadcast_to(v, (3,))[:, None], x[:, 2:]], 1),
      [F, V[:1]], (0, 1)),
+    ("conv_transpose2d", lambda x, w: conv_transpose2d(x, w, None, (2, 1), (1, 0)),
+     conv_transpose_ref, [CONV_X, CONV_W], (0, 1)),
 ]
 
 

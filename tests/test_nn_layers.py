@@ -33,6 +33,21 @@ def conv_ref(x, w, b, stride, padding):
     return (out + (0 if b is None else b[None, :, None, None])).astype("float32")
 
 
+def conv_transpose_ref(x, w, b, stride, padding):
+    """Naive NCHW transposed convolution in float64: each input element adds its value times
+    the kernel at stride s into a full-size output, then the padding is cut from each border."""
+    n, c, h, wd = x.shape
+    _, o, kh, kw = w.shape
+    (sh, sw), (ph, pw) = stride, padding
+    full = np.zeros((n, o, (h - 1) * sh + kh, (wd - 1) * sw + kw))
+    for i in range(h):
+        for j in range(wd):
+            full[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw] += np.einsum(
+                "nc,cokl->nokl", x[:, :, i, j].astype("float64"), w)
+    out = full[:, :, ph:full.shape[2] - ph, pw:full.shape[3] - pw]
+    return (out + (0 if b is None else b[None, :, None, None])).astype("float32")
+
+
 def pool_ref(x, k, s, p, kind):
     fill = -np.inf if kind == "max" else 0.0
     x = np.pad(x.astype("float64"), ((0, 0), (0, 0), (p,) * 2, (p,) * 2), constant_values=fill)
@@ -97,6 +112,47 @@ def test_conv2d_matches_numpy(backend, kernel, stride, padding):
     pair = lambda v: (v, v) if isinstance(v, int) else v  # noqa: E731
     check(layer(x), conv_ref(mb.to_numpy(x), p["weight"], p["bias"], pair(stride), pair(padding)),
           RTOL, ATOL)
+
+
+@pytest.mark.parametrize("kernel, stride, padding", [
+    (2, 1, 0), (2, 2, 0), (4, 2, 1), (3, 2, 1), ((3, 2), (2, 1), (1, 0)), (2, 2, 2), (16, 8, 4)])
+def test_conv_transpose2d_matches_numpy(backend, kernel, stride, padding):
+    layer = nn.ConvTranspose2d(3, 4, kernel, stride=stride, padding=padding,
+                               bias_init=mb.init.normal(0, 1))
+    x = mb.normal(0, 1, (2, 3, 5, 4))
+    p = params_np(layer)
+    assert p["weight"].shape[:2] == (3, 4)                      # (in, out, kh, kw)
+    pair = lambda v: (v, v) if isinstance(v, int) else v  # noqa: E731
+    expected = conv_transpose_ref(mb.to_numpy(x), p["weight"], p["bias"], pair(stride),
+                                  pair(padding))
+    out = layer(x)
+    assert mb.shape(out)[2:] == tuple(
+        nn.functional.conv_transpose_output_size(n, k, s, q)
+        for n, k, s, q in zip((5, 4), pair(kernel), pair(stride), pair(padding)))
+    check(out, expected, RTOL, ATOL)
+
+
+def test_conv_transpose2d_is_the_adjoint_of_conv2d(backend):
+    # <conv2d(z, w), x> = <z, conv_transpose2d(x, w)> for the same weight, stride and padding
+    mb.seed(0)
+    w = mb.normal(0, 1, (3, 2, 3, 3))
+    x = mb.normal(0, 1, (2, 3, 4, 4))
+    y = nn.functional.conv_transpose2d(x, w, stride=2, padding=1)
+    z = mb.normal(0, 1, mb.shape(y))
+    lhs = mb.item(mb.sum(nn.functional.conv2d(z, w, stride=2, padding=1) * x))
+    rhs = mb.item(mb.sum(z * y))
+    assert mb.shape(y) == (2, 2, 7, 7)
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-5)
+
+
+def test_conv_transpose2d_errors(backend):
+    x = mb.ones((1, 3, 2, 2))
+    with pytest.raises(ValueError, match="input has 3 channels but the weight expects 2"):
+        nn.functional.conv_transpose2d(x, mb.ones((2, 1, 2, 2)))
+    with pytest.raises(ValueError, match="cuts away the whole output.*smaller padding"):
+        nn.functional.conv_transpose2d(x, mb.ones((3, 1, 2, 2)), padding=2)
+    with pytest.raises(ValueError, match="NCHW input with 4 axes"):
+        nn.functional.conv_transpose2d(mb.ones((3, 2, 2)), mb.ones((3, 1, 2, 2)))
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])
@@ -202,6 +258,9 @@ LAYERS = {
     "lazy_linear": (lambda: nn.LazyLinear(4), (3, 6)),
     "conv_pad_stride": (lambda: nn.Conv2d(2, 3, 3, stride=2, padding=1), (2, 2, 7, 7)),
     "conv_rect": (lambda: nn.Conv2d(2, 3, (2, 3), padding=(1, 0)), (2, 2, 5, 6)),
+    "conv_transpose": (lambda: nn.ConvTranspose2d(2, 3, 4, stride=2, padding=1), (2, 2, 3, 4)),
+    "conv_transpose_lazy": (lambda: nn.ConvTranspose2d(None, 2, (3, 2), stride=(1, 2)),
+                            (2, 3, 3, 3)),
     "maxpool": (lambda: nn.Sequential(nn.Conv2d(1, 2, 3), nn.MaxPool2d(3, 2, 1)), (2, 1, 8, 8)),
     "avgpool": (lambda: nn.Sequential(nn.Conv2d(1, 2, 3), nn.AvgPool2d(2)), (2, 1, 8, 8)),
     "batchnorm1d": (lambda: nn.Sequential(nn.Linear(5, 4), nn.BatchNorm(4)), (6, 5)),

@@ -55,7 +55,7 @@ INTERFACE: tuple[str, ...] = (
     # parameter_on(x, kind, index): a new parameter holding x, placed on that device
     "num_gpus", "device_of", "to_device", "parameter_on",
     # NCHW convolution and pooling with symmetric zero (max: -inf) padding
-    "conv2d", "max_pool2d", "avg_pool2d",
+    "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d",
     # autograd
     "stop_gradient", "value_and_grad", "Tape",
 )

@@ -702,6 +702,17 @@ def conv2d(x: Any, w: Any, stride: tuple[int, int], padding: tuple[int, int]) ->
                                     dimension_numbers=("NCHW", "OIHW", "NCHW"))
 
 
+def conv_transpose2d(x: Any, w: Any, stride: tuple[int, int], padding: tuple[int, int]) -> Any:
+    # the input dilated by the stride, convolved with the flipped kernel (in and out swapped)
+    # padded by k - 1 - p: the transposed convolution as a plain one
+    (kh, kw), (ph, pw) = w.shape[2:], padding
+    flipped = jnp.flip(w, (2, 3)).transpose(1, 0, 2, 3)                 # (O, C, kh, kw)
+    return lax.conv_general_dilated(x, flipped, window_strides=(1, 1),
+                                    padding=((kh - 1 - ph,) * 2, (kw - 1 - pw,) * 2),
+                                    lhs_dilation=tuple(stride),
+                                    dimension_numbers=("NCHW", "OIHW", "NCHW"))
+
+
 def _pool(x: Any, init: Any, op: Callable[..., Any], kernel: tuple[int, int],
           stride: tuple[int, int], padding: tuple[int, int]) -> Any:
     (ph, pw) = padding

@@ -309,6 +309,35 @@ def conv2d_bias(x: mnp.ndarray, w: mnp.ndarray, bias: mnp.ndarray, stride: tuple
                            num_filter=w.shape[0], layout="NCHW")
 
 
+def _dilate(x: mnp.ndarray, axis: int, s: int) -> mnp.ndarray:
+    """``s - 1`` zeros between neighbours along ``axis`` (2 or 3) of an NCHW array."""
+    if s == 1:
+        return x
+    x = mnp.moveaxis(x, axis, -1)
+    n = x.shape[-1]
+    spread = mnp.concatenate([mnp.expand_dims(x, -1),
+                              mnp.zeros(x.shape + (s - 1,), dtype=x.dtype)], axis=-1)
+    spread = spread.reshape(x.shape[:-1] + (n * s,))[..., :(n - 1) * s + 1]
+    return mnp.moveaxis(spread, -1, axis)
+
+
+def conv_transpose2d(x: mnp.ndarray, w: mnp.ndarray, stride: tuple[int, int],
+                     padding: tuple[int, int]) -> mnp.ndarray:
+    # MXNet's own npx.deconvolution computes the forward pass, but its oneDNN gradient fails
+    # under autograd.grad ("could not execute a primitive"), which mlbook's grad uses.  So: the
+    # input dilated by the stride, convolved with the flipped kernel (in and out swapped)
+    # padded by k - 1 - p, cut where that padding is negative (as the JAX backend does)
+    (kh, kw), (ph, pw) = w.shape[2:], padding
+    xd = _dilate(_dilate(x, 2, stride[0]), 3, stride[1])
+    flipped = mnp.flip(w, (2, 3)).transpose(1, 0, 2, 3)                # (O, C, kh, kw)
+    qh, qw = kh - 1 - ph, kw - 1 - pw
+    out = npx.convolution(xd, flipped, kernel=(kh, kw), stride=(1, 1),
+                          pad=(qh if qh > 0 else 0, qw if qw > 0 else 0), num_filter=w.shape[1],
+                          no_bias=True, layout="NCHW")
+    ch, cw = (-qh if qh < 0 else 0), (-qw if qw < 0 else 0)
+    return out[:, :, ch:out.shape[2] - ch, cw:out.shape[3] - cw]
+
+
 def _pool(x: mnp.ndarray, kind: str, kernel: tuple[int, int], stride: tuple[int, int],
           padding: tuple[int, int]) -> mnp.ndarray:
     return npx.pooling(x, kernel=kernel, stride=stride, pad=padding, pool_type=kind,

@@ -386,6 +386,38 @@ def conv2d(x: Any, w: Any, stride: tuple[int, int], padding: tuple[int, int]) ->
     return _conv2d(x, w, tuple(stride), tuple(padding))
 
 
+# The transposed convolution is the input gradient of a convolution (scatter the kernel scaled
+# by each input element); its gradients are a convolution (for x) and the window products of x
+# with the output gradient (for w).
+@primitive
+def _conv_transpose2d(x: np.ndarray, w: np.ndarray, stride: tuple[int, int],
+                      padding: tuple[int, int]) -> np.ndarray:
+    (kh, kw), (sh, sw), (ph, pw) = w.shape[2:], stride, padding
+    N, _, H, W = x.shape
+    shape = (N, w.shape[1], (H - 1) * sh + kh - 2 * ph, (W - 1) * sw + kw - 2 * pw)
+    parts = np.tensordot(x, w, axes=([1], [0]))                        # (N, H, W, O, kh, kw)
+    return _scatter_windows(lambda i, j: parts[..., i, j].transpose(0, 3, 1, 2), shape,
+                            (kh, kw), stride, padding, np.result_type(x, w))
+
+
+def _conv_transpose2d_grad_x(ans: Any, x: Any, w: Any, stride: Any, padding: Any) -> Callable:
+    return lambda g: _conv2d(g, w, stride, padding).astype(x.dtype)
+
+
+def _conv_transpose2d_grad_w(ans: Any, x: Any, w: Any, stride: Any, padding: Any) -> Callable:
+    def vjp(g: np.ndarray) -> np.ndarray:
+        cols, _, _ = _window_view(_pad(g, padding, 0), w.shape[2:], stride)   # (N,O,H,W,kh,kw)
+        return np.tensordot(x, cols, axes=([0, 2, 3], [0, 2, 3])).astype(w.dtype)
+    return vjp
+
+
+defvjp(_conv_transpose2d, _conv_transpose2d_grad_x, _conv_transpose2d_grad_w)
+
+
+def conv_transpose2d(x: Any, w: Any, stride: tuple[int, int], padding: tuple[int, int]) -> Any:
+    return _conv_transpose2d(x, w, tuple(stride), tuple(padding))
+
+
 @primitive
 def _max_pool2d(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
                 padding: tuple[int, int]) -> np.ndarray:

@@ -354,6 +354,20 @@ def conv2d(x: tf.Tensor, w: tf.Tensor, stride: tuple[int, int],
     return _nchw(out)
 
 
+def conv_transpose2d(x: tf.Tensor, w: tf.Tensor, stride: tuple[int, int],
+                     padding: tuple[int, int]) -> tf.Tensor:
+    # tf.nn.conv2d_transpose's filter is (kh, kw, out, in); computed without padding, then the
+    # padding cut from each border (what padding means for a transposed convolution)
+    (sh, sw), (ph, pw) = stride, padding
+    _, _, h, wd = x.shape
+    kh, kw = w.shape[2], w.shape[3]
+    full_h, full_w = (h - 1) * sh + kh, (wd - 1) * sw + kw
+    full = tf.stack([tf.shape(x)[0], full_h, full_w, w.shape[1]])   # the batch may be unknown
+    out = tf.nn.conv2d_transpose(_nhwc(x), tf.transpose(w, [2, 3, 1, 0]), full,
+                                 strides=[1, sh, sw, 1], padding="VALID")
+    return _nchw(out[:, ph:full_h - ph, pw:full_w - pw, :])
+
+
 def _pool(fn: Callable[..., tf.Tensor], x: tf.Tensor, kernel: tuple[int, int],
           stride: tuple[int, int], padding: tuple[int, int], fill: float) -> tf.Tensor:
     ph, pw = padding

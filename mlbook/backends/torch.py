@@ -319,6 +319,11 @@ def conv2d_bias(x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor, stride: tu
     return F.conv2d(x, w, bias, stride=stride, padding=padding)
 
 
+def conv_transpose2d(x: torch.Tensor, w: torch.Tensor, stride: tuple[int, int],
+                     padding: tuple[int, int]) -> torch.Tensor:
+    return F.conv_transpose2d(x, w, stride=stride, padding=padding)
+
+
 def max_pool2d(x: torch.Tensor, kernel: tuple[int, int], stride: tuple[int, int],
                padding: tuple[int, int]) -> torch.Tensor:
     return F.max_pool2d(x, kernel, stride=stride, padding=padding)

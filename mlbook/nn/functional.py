@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from .. import ops
-from ..ops.nn import avg_pool2d, conv2d, conv_output_size, max_pool2d
+from ..ops.nn import (avg_pool2d, conv2d, conv_output_size, conv_transpose2d,
+                      conv_transpose_output_size, max_pool2d)
 
-__all__ = ["conv2d", "max_pool2d", "avg_pool2d", "conv_output_size", "sequence_mask"]
+__all__ = ["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "conv_output_size",
+           "conv_transpose_output_size", "sequence_mask"]
 
 
 def sequence_mask(X: Any, valid_len: Any, value: float = 0.0) -> Any:

@@ -24,7 +24,7 @@ from . import functional as F
 from .module import Module, Parameter
 
 __all__ = ["Linear", "LazyLinear", "Dense", "Flatten", "ReLU", "Sigmoid", "Tanh", "Softmax",
-           "Dropout", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "GlobalAvgPool2d",
+           "Dropout", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "GlobalAvgPool2d",
            "BatchNorm", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding"]
 
 
@@ -191,6 +191,28 @@ class Conv2d(_WeightAndBias):
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, padding={self.padding}")
+
+
+class ConvTranspose2d(Conv2d):
+    """2-D transposed convolution on NCHW input (:func:`~mlbook.nn.functional.conv_transpose2d`),
+    ``weight`` (in, out, kh, kw) as in PyTorch, ``bias`` (out,): it upsamples by ``stride``,
+    giving :math:`(n - 1)s + k - 2p` rows.  ``in_channels=None`` infers it from the first
+    input.  Fans are counted as PyTorch does (``in`` fan from ``weight.shape[1]``, the output
+    channels), so default initialisations match ``torch.nn.ConvTranspose2d``'s scale."""
+
+    def fans(self, name: str) -> tuple[int, int]:
+        k = self.kernel_size[0] * self.kernel_size[1]
+        return self.out_channels * k, self.in_channels * k
+
+    def _build(self, in_channels: int) -> None:
+        self.in_channels = in_channels
+        self._create((in_channels, self.out_channels) + self.kernel_size, self.out_channels)
+
+    def forward(self, x: Any) -> Any:
+        if self.weight is None:
+            self._build(ops.shape(x)[1])
+        return F.conv_transpose2d(x, self.weight, self.bias if self.use_bias else None,
+                                  self.stride, self.padding)
 
 
 class MaxPool2d(Module):

@@ -48,7 +48,7 @@ from .indexing import (  # noqa: F401
 from .nn import (  # noqa: F401
     softmax, log_softmax)
 from .nn import (avg_pool2d, conv2d, conv_output_size, fused_cross_entropy,  # noqa: F401
-                 max_pool2d, window_pair)
+                 max_pool2d, window_pair, conv_transpose2d, conv_transpose_output_size)
 from . import autodiff, core, devices, parameters  # noqa: F401
 from .core import Tensor  # noqa: F401
 from .parameters import assign, assign_sub, make_parameter  # noqa: F401

@@ -96,6 +96,49 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: int | tuple[int, int] 
     return out
 
 
+def conv_transpose_output_size(n: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
+    """Length of a transposed convolution's output along one axis: ``(n - 1) s + k - 2p``, the
+    input length of the convolution it is the adjoint of."""
+    return (n - 1) * stride + kernel - 2 * padding
+
+
+def conv_transpose2d(x: Any, weight: Any, bias: Any = None, stride: int | tuple[int, int] = 1,
+                     padding: int | tuple[int, int] = 0) -> Any:
+    r"""2-D transposed convolution of ``x`` (N, C, H, W) with ``weight`` (C, O, kh, kw) (the
+    layout of PyTorch, MXNet and Keras: input channels first), plus ``bias`` (O,) if given.
+
+    Every input element scatters a copy of the kernel, scaled by its value, into the output at
+    stride :math:`s`; then :math:`p` rows and columns are cut from each border:
+
+    .. math:: y_{n,o,\,s i + a - p,\,s j + b - p} \mathrel{+}= x_{n,c,i,j}\, w_{c,o,a,b}
+
+    so the output has :math:`(n - 1)s + k - 2p` rows (:func:`conv_transpose_output_size`).  It
+    is the adjoint of :func:`conv2d` with the same weight, stride and padding:
+    :math:`\langle \mathrm{conv2d}(z, w), xangle = \langle z, \mathrm{conv\_transpose2d}(x,
+    w)angle`, i.e. the gradient of a convolution with respect to its input."""
+    b = backend()
+    x, weight = b.coerce(x), b.coerce(weight)
+    ws = b.shape(weight)
+    if len(ws) != 4:
+        raise ValueError(f"conv_transpose2d needs a weight of shape (in, out, kh, kw), got {ws}")
+    stride, padding = window_pair(stride, "stride"), window_pair(padding, "padding")
+    shape = b.shape(x)
+    if len(shape) != 4:
+        raise ValueError(f"conv_transpose2d needs an NCHW input with 4 axes, got shape {shape}")
+    if shape[1] != ws[0]:
+        raise ValueError(f"conv_transpose2d: input has {shape[1]} channels but the weight "
+                         f"expects {ws[0]} (weight shape {ws}, input channels first)")
+    for axis, n, k, s, p in zip("HW", shape[2:], ws[2:], stride, padding):
+        if conv_transpose_output_size(n, k, s, p) < 1:
+            raise ValueError(f"conv_transpose2d: padding {p} cuts away the whole output along "
+                             f"{axis} ((n - 1)*s + k - 2p = {conv_transpose_output_size(n, k, s, p)}"
+                             f" for n={n}, k={k}, s={s}); use a smaller padding")
+    out = b.conv_transpose2d(x, weight, stride, padding)
+    if bias is not None:
+        out = out + b.reshape(b.coerce(bias), (1, -1, 1, 1))
+    return out
+
+
 def max_pool2d(x: Any, kernel_size: int | tuple[int, int], stride: Any = None,
                padding: int | tuple[int, int] = 0) -> Any:
     """Maximum over each ``kernel_size`` window (stride defaults to the kernel size)."""
