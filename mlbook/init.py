@@ -18,7 +18,8 @@ import numpy as np
 
 from . import config, execution
 
-__all__ = ["Initializer", "normal", "uniform", "xavier", "kaiming", "constant", "zeros", "ones"]
+__all__ = ["Initializer", "normal", "uniform", "xavier", "kaiming", "constant", "zeros", "ones",
+           "bilinear"]
 
 Initializer = Callable[[Sequence[int], int, int], np.ndarray]
 
@@ -87,3 +88,31 @@ def zeros() -> Initializer:
 def ones() -> Initializer:
     """All ones (BatchNorm and LayerNorm scales)."""
     return constant(1.0)
+
+
+def bilinear() -> Initializer:
+    r"""The bilinear-interpolation kernel for a transposed convolution's weight
+    (in, out, k, k): channel :math:`i` to channel :math:`i` gets
+
+    .. math:: w_{a,b} = \Big(1 - \frac{|a - c|}{f}\Big)\Big(1 - \frac{|b - c|}{f}\Big),
+              \quad f = \lceil k/2 \rceil,\ c = f - 1 \text{ (k odd) or } f - \tfrac12,
+
+    the other channel pairs 0.  With ``kernel_size=2s, stride=s, padding=s/2``
+    (``nn.ConvTranspose2d``) the layer then upsamples by :math:`s` exactly as bilinear
+    interpolation does away from the border: the usual start for a fully convolutional
+    network's upsampling layer."""
+    def init(shape: Sequence[int], fan_in: int = 0, fan_out: int = 0) -> np.ndarray:
+        if len(shape) != 4 or shape[2] != shape[3]:
+            raise ValueError(f"init.bilinear needs a square transposed-convolution weight "
+                             f"(in, out, k, k), got shape {tuple(shape)}")
+        k = int(shape[2])
+        factor = (k + 1) // 2
+        center = factor - 1 if k % 2 == 1 else factor - 0.5
+        a = np.arange(k, dtype="float64")
+        filt = np.outer(1 - np.abs(a - center) / factor, 1 - np.abs(a - center) / factor)
+        weight = np.zeros(tuple(shape), dtype="float64")
+        for i in range(min(shape[0], shape[1])):
+            weight[i, i] = filt
+        return weight.astype(config.DEFAULT_FLOAT)
+    init.__name__ = "bilinear()"
+    return init

@@ -362,3 +362,52 @@ def test_load_sample_image():
     assert data.load_sample_image("flower.jpg").shape == (427, 640, 3)
     with pytest.raises(ValueError, match="china.jpg"):
         data.load_sample_image("cat.jpg")
+
+
+# --------------------------------------------------------------------------- generated shapes
+def test_shapes_are_deterministic_and_boxes_are_the_shapes_extents():
+    images, boxes, masks = data.shapes_arrays(60, size=32, seed=3)
+    again = data.shapes_arrays(60, size=32, seed=3)
+    for a, b in zip((images, boxes, masks), again):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(images, data.shapes_arrays(60, size=32, seed=4)[0])
+    assert images.shape == (60, 3, 32, 32) and images.dtype == np.float32
+    assert boxes.shape == (60, 3, 5) and masks.shape == (60, 32, 32) and masks.dtype == np.int64
+    assert 0 <= images.min() and images.max() <= 1
+    counts = (boxes[:, :, 0] >= 0).sum(1)
+    assert counts.min() >= 1 and set(np.unique(boxes[:, :, 0])) <= {-1, 0, 1, 2}
+    for n in range(60):
+        real = boxes[n, :counts[n]]
+        assert (boxes[n, counts[n]:] == -1).all()            # padding rows come last
+        expected = np.zeros((32, 32), dtype="int64")
+        for cls, x1, y1, x2, y2 in real:
+            c0, r0, c1, r1 = np.round(np.array([x1, y1, x2, y2]) * 32).astype(int)
+            inside = masks[n, r0:r1, c0:c1] == cls + 1
+            # the box is tight: its first and last rows and columns hold pixels of the shape
+            assert inside[0].any() and inside[-1].any() and inside[:, 0].any() \
+                and inside[:, -1].any()
+            expected[r0:r1, c0:c1][inside] = cls + 1
+        np.testing.assert_array_equal(masks[n], expected)    # no shape pixel outside its box
+
+
+def test_shapes_classes_and_counts_are_balanced():
+    _, boxes, _ = data.shapes_arrays(600)
+    classes = boxes[:, :, 0][boxes[:, :, 0] >= 0].astype(int)
+    share = np.bincount(classes) / len(classes)
+    assert np.all(np.abs(share - 1 / 3) < 0.05), share
+    assert np.all(np.bincount((boxes[:, :, 0] >= 0).sum(1))[1:] > 150)
+
+
+def test_load_data_shapes(backend):
+    train, test = data.load_data_shapes(16, num_train=40, num_test=20, size=32)
+    X, y = next(iter(train))
+    assert mb.shape(X) == (16, 3, 32, 32) and mb.shape(y) == (16, 3, 5)
+    assert len(test) == 2 and mb.dtype(y) == "float32"
+    _, test_seg = data.load_data_shapes(8, "segmentation", num_train=8, num_test=8, size=32)
+    X, masks = next(iter(test_seg))
+    assert mb.shape(masks) == (8, 32, 32) and mb.dtype(masks) == "int64"
+    np.testing.assert_array_equal(mb.to_numpy(masks), data.shapes_arrays(8, 32, seed=1)[2])
+    with pytest.raises(ValueError, match="'detection' or 'segmentation'"):
+        data.load_data_shapes(8, "classification")
+    with pytest.raises(ValueError, match="max_objects >= 1"):
+        data.shapes_arrays(4, max_objects=0)

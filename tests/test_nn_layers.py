@@ -405,3 +405,19 @@ def test_encoder_decoder_chains_encoder_state_and_decoder(backend):
     assert calls == [("encode", [3, 1])]
     with pytest.raises(NotImplementedError, match="must define init_state"):
         nn.Decoder().init_state(None)
+
+
+@pytest.mark.parametrize("s", [2, 4])
+def test_bilinear_init_upsamples_as_bilinear_interpolation(backend, s):
+    # kernel 2s, stride s, padding s/2: equal to bilinear resizing away from the border
+    layer = nn.ConvTranspose2d(3, 3, 2 * s, stride=s, padding=s // 2, bias=False,
+                               weight_init=mb.init.bilinear())
+    x = np.random.default_rng(s).uniform(size=(1, 3, 6, 7)).astype("float32")
+    y = mb.to_numpy(layer(mb.array(x)))
+    expected = mb.data.resize_images(x, (6 * s, 7 * s))
+    assert y.shape == expected.shape
+    np.testing.assert_allclose(y[..., s:-s, s:-s], expected[..., s:-s, s:-s], atol=1e-6)
+    w = mb.to_numpy(layer.weight)
+    assert np.all(w[0, 1] == 0) and np.isclose(w[1, 1].sum(), s * s)
+    with pytest.raises(ValueError, match="square transposed-convolution weight"):
+        mb.init.bilinear()((3, 3, 2, 3), 1, 1)

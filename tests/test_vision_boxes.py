@@ -116,3 +116,21 @@ def test_multibox_detection_book_example(backend):
     out = vision.multibox_detection(cls_probs, mb.zeros((1, 16)), anchors, nms_threshold=0.5)
     close(out[0], [[0, 0.9, 0.1, 0.08, 0.52, 0.92], [1, 0.9, 0.55, 0.2, 0.9, 0.88],
                    [-1, 0.8, 0.08, 0.2, 0.56, 0.95], [-1, 0.7, 0.15, 0.3, 0.62, 0.91]])
+
+
+def test_multibox_loss_against_numpy(backend):
+    rng = np.random.default_rng(0)
+    cls_preds = rng.normal(size=(2, 5, 4)).astype("float32")
+    cls_labels = rng.integers(0, 4, (2, 5))
+    bbox_preds = rng.normal(size=(2, 20)).astype("float32")
+    bbox_labels = rng.normal(size=(2, 20)).astype("float32")
+    masks = np.repeat(rng.integers(0, 2, (2, 5)), 4, axis=1).astype("float32")
+    logp = cls_preds - np.log(np.exp(cls_preds).sum(-1, keepdims=True))
+    ce = -np.take_along_axis(logp, cls_labels[..., None], -1)[..., 0].mean(1)
+    l1 = (np.abs(bbox_preds - bbox_labels) * masks).mean(1)
+    out = vision.multibox_loss(mb.array(cls_preds), mb.array(cls_labels), mb.array(bbox_preds),
+                               mb.array(bbox_labels), mb.array(masks))
+    close(out, ce + l1)
+    with pytest.raises(ValueError, match="bbox_preds need shape \\(batch, 4 \\* anchors\\)"):
+        vision.multibox_loss(mb.array(cls_preds), mb.array(cls_labels), mb.zeros((2, 5)),
+                             mb.array(bbox_labels), mb.array(masks))

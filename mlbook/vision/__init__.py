@@ -7,8 +7,8 @@ from .augment import (CenterCrop, ColorJitter, Compose, Normalize, RandomCrop,
                       crop_resize, hsv_to_rgb, resample_matrix, resize, rgb_to_grayscale,
                       rgb_to_hsv, to_image, to_tensor)
 from .boxes import (assign_anchor_to_bbox, box_area, box_center_to_corner,
-                    box_corner_to_center, box_iou, multibox_detection, multibox_prior,
-                    multibox_target, nms, offset_boxes, offset_inverse)
+                    box_corner_to_center, box_iou, multibox_detection, multibox_loss,
+                    multibox_prior, multibox_target, nms, offset_boxes, offset_inverse)
 from .roi import roi_bins, roi_pool
 
 __all__ = ["to_tensor", "to_image", "resample_matrix", "resize", "crop_resize",
@@ -18,4 +18,4 @@ __all__ = ["to_tensor", "to_image", "resample_matrix", "resize", "crop_resize",
            "ColorJitter", "Normalize",
            "box_corner_to_center", "box_center_to_corner", "box_area", "box_iou",
            "multibox_prior", "assign_anchor_to_bbox", "offset_boxes", "offset_inverse",
-           "multibox_target", "nms", "multibox_detection", "roi_pool", "roi_bins"]
+           "multibox_target", "nms", "multibox_detection", "multibox_loss", "roi_pool", "roi_bins"]

@@ -22,11 +22,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .. import ops
+from .. import losses, ops
 
 __all__ = ["box_corner_to_center", "box_center_to_corner", "box_area", "box_iou",
            "multibox_prior", "assign_anchor_to_bbox", "offset_boxes", "offset_inverse",
-           "multibox_target", "nms", "multibox_detection"]
+           "multibox_target", "nms", "multibox_detection", "multibox_loss"]
 
 
 def _check_boxes(name: str, boxes: Any) -> tuple[int, ...]:
@@ -188,6 +188,34 @@ def multibox_target(anchors: Any, labels: Any) -> tuple[Any, Any, Any]:
         masks.append(ops.array(mask.reshape(-1)))
         classes.append(ops.array(cls))
     return ops.stack(offsets), ops.stack(masks), ops.stack(classes)
+
+
+def multibox_loss(cls_preds: Any, cls_labels: Any, bbox_preds: Any, bbox_labels: Any,
+                  bbox_masks: Any) -> Any:
+    r"""SSD's loss per example: the mean over anchors of the softmax cross-entropy of the class
+    predictions, plus the mean masked :math:`L_1` distance of the predicted offsets,
+
+    .. math:: \frac{1}{a}\sum_{j} -\log \hat p_{j, c_j}
+              + \frac{1}{4a}\sum_{j,k} m_{jk}\, |\hat o_{jk} - o_{jk}|,
+
+    for ``cls_preds`` (batch, a, 1 + classes) logits, ``cls_labels`` (batch, a) from
+    :func:`multibox_target` (0: background), ``bbox_preds``, ``bbox_labels`` and ``bbox_masks``
+    (batch, 4a).  The mask keeps background anchors out of the offset term; the :math:`L_1`
+    distance, unlike the squared one, does not let a few badly placed anchors dominate.
+    Returns (batch,); average it for training."""
+    shape = ops.shape(cls_preds)
+    if len(shape) != 3:
+        raise ValueError(f"multibox_loss: cls_preds need shape (batch, anchors, 1 + classes), "
+                         f"got {shape}")
+    batch, num_anchors, num_classes = shape
+    if ops.shape(bbox_preds) != (batch, 4 * num_anchors):
+        raise ValueError(f"multibox_loss: bbox_preds need shape (batch, 4 * anchors) = "
+                         f"{(batch, 4 * num_anchors)}, got {ops.shape(bbox_preds)}")
+    cls = losses.cross_entropy(ops.reshape(cls_preds, (-1, num_classes)),
+                               ops.reshape(cls_labels, (-1,)), reduction="none")
+    cls = ops.mean(ops.reshape(cls, (batch, -1)), axis=1)
+    bbox = ops.mean(ops.abs((bbox_preds - bbox_labels) * bbox_masks), axis=1)
+    return cls + bbox
 
 
 def nms(boxes: Any, scores: Any, iou_threshold: float) -> Any:
