@@ -22,7 +22,8 @@ from .autograd import (Tape, grad, is_training, predict_mode, record, stop_gradi
 from .config import BACKENDS, seed
 from .ops import *  # noqa: F401,F403 - the neutral tensor API is mlbook's top level
 from .ops import __all__ as _ops_all
-from .devices import (Device, cpu, device_of, gpu, num_gpus, to_device, try_all_gpus,
+from .devices import (Device, check_device, cpu, device_of, gpu, num_gpus, to_device,
+                      try_all_gpus,
                       try_gpu)
 from .random import normal, permutation, randint, shuffle, uniform
 from . import init  # noqa: E402  (initialisers are used as mb.init.normal(...))
@@ -45,6 +46,6 @@ def backend() -> str:
 
 __all__ = sorted(set(_ops_all) | {
     "BACKENDS", "Device", "Tape", "backend", "config", "cpu", "device_of", "gpu", "num_gpus",
-    "to_device", "try_all_gpus", "try_gpu", "grad", "is_training", "normal", "permutation",
+    "to_device", "check_device", "try_all_gpus", "try_gpu", "grad", "is_training", "normal", "permutation",
     "predict_mode", "randint", "record", "seed", "set_backend", "shuffle", "stop_gradient",
     "train_mode", "uniform", "value_and_grad"})

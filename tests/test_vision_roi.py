@@ -65,3 +65,22 @@ def test_errors(backend):
         vision.roi_pool(X, [[1, 0, 0, 4, 4]], 2)
     with pytest.raises(ValueError, match="NCHW features"):
         vision.roi_pool(mb.zeros((4, 4)), [[0, 0, 0, 4, 4]], 2)
+
+
+# --------------------------------------------------------------------------- segmentation scores
+def test_segmentation_scores_by_hand(backend):
+    labels = mb.array([[0, 0, 1, 1], [0, 2, 2, 1]])
+    preds = mb.array([[0, 1, 1, 1], [0, 2, 0, 1]])
+    c = vision.confusion_matrix(preds, labels, 3)
+    np.testing.assert_array_equal(c, [[2, 1, 0], [0, 3, 0], [1, 0, 1]])
+    scores = vision.segmentation_scores(preds, labels, 3)
+    assert scores["pixel_accuracy"] == 6 / 8
+    # IoU: class 0: 2 / (3 + 3 - 2), class 1: 3 / (3 + 4 - 3), class 2: 1 / (2 + 1 - 1)
+    np.testing.assert_allclose(scores["iou"], [0.5, 0.75, 0.5])
+    assert scores["mean_iou"] == np.mean([0.5, 0.75, 0.5])
+    absent = vision.segmentation_scores(np.zeros(4, "int64"), np.zeros(4, "int64"), 2)
+    assert absent["mean_iou"] == 1.0 and np.isnan(absent["iou"][1])
+    with pytest.raises(ValueError, match="class indices in \\[0, 2\\)"):
+        vision.confusion_matrix(preds, labels, 2)
+    with pytest.raises(ValueError, match="same shape"):
+        vision.confusion_matrix(np.zeros(3, "int64"), np.zeros(4, "int64"), 2)

@@ -85,6 +85,7 @@ PAGES: tuple[Page, ...] = (
          "and their loaders.",
          ("mlbook.data",),
          {"mlbook.data.arrays": "Arrays and loaders", "mlbook.data.images": "Images",
+          "mlbook.data.shapes": "Generated detection and segmentation data",
           "mlbook.data.text": "Text", "mlbook.data.translation": "Translation",
           "mlbook.data.download": "Data files", "values": "Constants"}),
     Page("train", "Training: mlbook.train",
@@ -95,9 +96,12 @@ PAGES: tuple[Page, ...] = (
          "Figures the book draws: curves, images, heat maps, boxes, and live training curves.",
          ("mlbook.plot",), {"mlbook.plot": "Plots"}),
     Page("vision", "Vision: mlbook.vision",
-         "Image augmentation and bounding boxes, anchors and detection.",
+         "Image augmentation; bounding boxes, anchors and detection; region-of-interest pooling; "
+         "segmentation scores.",
          ("mlbook.vision",),
-         {"mlbook.vision.augment": "Augmentation", "mlbook.vision.boxes": "Boxes and anchors"}),
+         {"mlbook.vision.augment": "Augmentation", "mlbook.vision.boxes": "Boxes and anchors",
+          "mlbook.vision.roi": "Region-of-interest pooling",
+          "mlbook.vision.segmentation": "Segmentation scores"}),
     Page("book", "Running the book: mlbook.book, mlbook.kernel, mlbook.execution, "
                  "mlbook.compiled",
          "How sections are executed, reported and compared, the execution setting that makes "

@@ -1,5 +1,6 @@
 """Computer vision helpers: image augmentation (``mlbook.vision.augment``), bounding boxes and
-anchor boxes (``mlbook.vision.boxes``), region-of-interest pooling (``mlbook.vision.roi``)."""
+anchor boxes (``mlbook.vision.boxes``), region-of-interest pooling (``mlbook.vision.roi``) and segmentation scores
+(``mlbook.vision.segmentation``)."""
 
 from .augment import (CenterCrop, ColorJitter, Compose, Normalize, RandomCrop,
                       RandomHorizontalFlip, RandomResizedCrop, RandomVerticalFlip, Resize,
@@ -10,6 +11,7 @@ from .boxes import (assign_anchor_to_bbox, box_area, box_center_to_corner,
                     box_corner_to_center, box_iou, multibox_detection, multibox_loss,
                     multibox_prior, multibox_target, nms, offset_boxes, offset_inverse)
 from .roi import roi_bins, roi_pool
+from .segmentation import confusion_matrix, segmentation_scores
 
 __all__ = ["to_tensor", "to_image", "resample_matrix", "resize", "crop_resize",
            "adjust_brightness", "adjust_contrast", "adjust_saturation", "adjust_hue",
@@ -18,4 +20,5 @@ __all__ = ["to_tensor", "to_image", "resample_matrix", "resize", "crop_resize",
            "ColorJitter", "Normalize",
            "box_corner_to_center", "box_center_to_corner", "box_area", "box_iou",
            "multibox_prior", "assign_anchor_to_bbox", "offset_boxes", "offset_inverse",
-           "multibox_target", "nms", "multibox_detection", "multibox_loss", "roi_pool", "roi_bins"]
+           "multibox_target", "nms", "multibox_detection", "multibox_loss", "roi_pool", "roi_bins",
+           "confusion_matrix", "segmentation_scores"]
