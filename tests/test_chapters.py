@@ -222,7 +222,10 @@ CHECKS = {
                      "custom layer gradients": lambda v: v == 4},
     "read_write": {"clone difference": lambda v: v == 0,
                    "largest cross-backend difference": lambda v: v < 1e-5},
-    "use_gpu": {"try_gpu falls back correctly": lambda v: v == 1},
+    "use_gpu": {"try_gpu falls back correctly": lambda v: v == 1,
+                "test accuracy with device=try_gpu()": lambda v: v > 0.9,
+                # the same computation on the same CPU when there is no GPU
+                "device=gpu(0) minus no device, final loss": lambda v: v == 0},
     "image_classification_dataset": {"training images": lambda v: v == 1437,
                                      "test images": lambda v: v == 360,
                                      # "already scores about 0.9"
