@@ -116,6 +116,11 @@ def assign_anchor_to_bbox(ground_truth: Any, anchors: Any, iou_threshold: float 
     truth has an anchor; then every other anchor whose best IoU reaches ``iou_threshold`` is
     assigned to its best box."""
     jaccard = ops.to_numpy(box_iou(anchors, ground_truth)).astype("float64")   # (na, nb)
+    return ops.array(_assign(jaccard, iou_threshold))
+
+
+def _assign(jaccard: np.ndarray, iou_threshold: float) -> np.ndarray:
+    """:func:`assign_anchor_to_bbox`'s rule on an anchor × ground-truth IoU matrix."""
     num_anchors, num_gt = jaccard.shape
     assigned = np.full(num_anchors, -1, dtype="int64")
     if num_gt:
@@ -128,11 +133,12 @@ def assign_anchor_to_bbox(ground_truth: Any, anchors: Any, iou_threshold: float 
             assigned[anchor] = box
             work[anchor, :] = -1
             work[:, box] = -1
-    return ops.array(assigned)
+    return assigned
 
 
 def offset_boxes(anchors: Any, assigned_bb: Any, eps: float = 1e-6) -> Any:
-    r"""The offsets that turn each anchor into its assigned box (both (n, 4), corner format):
+    r"""The offsets that turn each anchor into its assigned box (both (..., n, 4), corner format,
+    broadcasting: one set of anchors serves a batch of assigned boxes):
     with centres :math:`(x_a, y_a)`, :math:`(x_b, y_b)` and sizes :math:`(w_a, h_a)`,
     :math:`(w_b, h_b)`,
 
@@ -142,9 +148,9 @@ def offset_boxes(anchors: Any, assigned_bb: Any, eps: float = 1e-6) -> Any:
     with the standard constants :math:`\sigma_x = \sigma_y = 0.1`, :math:`\sigma_w = \sigma_h =
     0.2` (and means 0)."""
     c_anc, c_bb = box_corner_to_center(anchors), box_corner_to_center(assigned_bb)
-    offset_xy = 10 * (c_bb[:, :2] - c_anc[:, :2]) / c_anc[:, 2:]
-    offset_wh = 5 * ops.log(eps + c_bb[:, 2:] / c_anc[:, 2:])
-    return ops.concat([offset_xy, offset_wh], axis=1)
+    offset_xy = 10 * (c_bb[..., :2] - c_anc[..., :2]) / c_anc[..., 2:]
+    offset_wh = 5 * ops.log(eps + c_bb[..., 2:] / c_anc[..., 2:])
+    return ops.concat([offset_xy, offset_wh], axis=-1)
 
 
 def offset_inverse(anchors: Any, offset_preds: Any) -> Any:
@@ -171,23 +177,28 @@ def multibox_target(anchors: Any, labels: Any) -> tuple[Any, Any, Any]:
         raise ValueError(f"multibox_target: labels need shape (batch, boxes, 5) with rows "
                          f"(class, x1, y1, x2, y2), got {labels_np.shape}")
     num_anchors = ops.shape(anchors)[0]
-    offsets, masks, classes = [], [], []
-    for label in labels_np:
-        label = label[label[:, 0] >= 0]                       # rows of class -1 are padding
-        assigned = ops.to_numpy(assign_anchor_to_bbox(ops.array(label[:, 1:].astype("float32")),
-                                                      anchors))
+    batch, num_boxes = labels_np.shape[:2]
+    # one IoU computation for the whole batch (padding rows included, then left out), one
+    # offset computation: a few large operations instead of many small ones per image
+    jaccard = ops.to_numpy(box_iou(anchors, ops.array(
+        labels_np[:, :, 1:].reshape(-1, 4).astype("float32")))).astype("float64")
+    anchors_np = ops.to_numpy(anchors)
+    targets = np.empty((batch, num_anchors, 4), dtype="float32")
+    masks = np.zeros((batch, num_anchors, 4), dtype="float32")
+    classes = np.zeros((batch, num_anchors), dtype="int64")
+    for i, label in enumerate(labels_np):
+        real = np.flatnonzero(label[:, 0] >= 0)             # rows of class -1 are padding
+        assigned = _assign(jaccard[:, i * num_boxes + real], 0.5)
         positive = assigned >= 0
-        cls = np.zeros(num_anchors, dtype="int64")
-        cls[positive] = label[assigned[positive], 0].astype("int64") + 1
-        boxes = np.zeros((num_anchors, 4), dtype="float32")
-        boxes[positive] = label[assigned[positive], 1:]
-        mask = np.repeat(positive.astype("float32"), 4).reshape(num_anchors, 4)
+        classes[i, positive] = label[real[assigned[positive]], 0].astype("int64") + 1
         # background anchors get their own box as target: offset 0, masked out anyway
-        target = ops.where(ops.array(mask > 0), ops.array(boxes), anchors)
-        offsets.append(ops.reshape(offset_boxes(anchors, target) * ops.array(mask), (-1,)))
-        masks.append(ops.array(mask.reshape(-1)))
-        classes.append(ops.array(cls))
-    return ops.stack(offsets), ops.stack(masks), ops.stack(classes)
+        targets[i] = anchors_np
+        targets[i, positive] = label[real[assigned[positive]], 1:]
+        masks[i, positive] = 1.0
+    mask = ops.array(masks)
+    offsets = offset_boxes(anchors, ops.array(targets)) * mask
+    return (ops.reshape(offsets, (batch, -1)), ops.reshape(mask, (batch, -1)),
+            ops.array(classes))
 
 
 def multibox_loss(cls_preds: Any, cls_labels: Any, bbox_preds: Any, bbox_labels: Any,
