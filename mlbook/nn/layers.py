@@ -306,10 +306,13 @@ class BatchNorm(Module):
             self.running_var = stop_gradient(
                 (1 - m) * self.running_var + m * ops.reshape(var, (-1,)))
         else:
-            mean = ops.reshape(self.running_mean, view)
+            centred = x - ops.reshape(self.running_mean, view)
             var = ops.reshape(self.running_var, view)
-        x_hat = (x - mean) / ops.sqrt(var + self.eps)
-        return ops.reshape(self.gamma, view) * x_hat + ops.reshape(self.beta, view)
+        # gamma (x - mean) / sqrt(var + eps) + beta, with the per-channel factor formed first:
+        # two full-size operations instead of four (each broadcast is a full pass, and its
+        # gradient a reduction over the batch and the pixels)
+        scale = ops.reshape(self.gamma, view) / ops.sqrt(var + self.eps)
+        return centred * scale + ops.reshape(self.beta, view)
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, momentum={self.momentum}, eps={self.eps}"
