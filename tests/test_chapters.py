@@ -161,6 +161,13 @@ CHECKS = {
                     # "within a percent or so of the exact values"
                     "largest error of a sample variance, relative": lambda v: v < 0.02,
                     "P(A = 1)": lambda v: abs(v - 0.65) < 1e-6},
+    "tensor_geometry": {"video tensor entries": lambda v: v == 4 * 240 * 144 * 256 * 3,
+                        "broadcast minus explicit repeat": lambda v: v == 0,
+                        "two affine layers minus one": lambda v: v < 1e-5,
+                        # "little better than guessing" / the rings come apart
+                        "linear classifier accuracy on the rings": lambda v: v < 0.7,
+                        "one hidden layer accuracy on the rings": lambda v: v == 1.0,
+                        "RMSProp MLP test accuracy": lambda v: v > 0.9},
     "lookup_api": {"ones sum": lambda v: v == 4, "documented functions": lambda v: v >= 100,
                    "source lines of mb.ones": lambda v: v >= 3},
     "linear_regression": {"analytic error": lambda v: v < 1e-3,
