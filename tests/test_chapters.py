@@ -168,6 +168,14 @@ CHECKS = {
                         "linear classifier accuracy on the rings": lambda v: v < 0.7,
                         "one hidden layer accuracy on the rings": lambda v: v == 1.0,
                         "RMSProp MLP test accuracy": lambda v: v > 0.9},
+    "word2vec": {"vocabulary size": lambda v: v == 825,
+                 "tokens after subsampling": lambda v: 10000 < v < 14000,
+                 "skip-gram loss, epoch 1": lambda v: 0.6 < v < 0.7,     # log 2 = 0.693 at start
+                 "skip-gram loss, epoch 5": lambda v: v < 0.1,
+                 "held-out AUC, untrained": lambda v: abs(v - 0.5) < 0.02,
+                 # "about 62% ... more than twenty standard errors (0.004) above chance"
+                 "held-out AUC, skip-gram": lambda v: 0.6 < v < 0.64 and v > 0.5 + 20 * 0.0039,
+                 "held-out AUC, CBOW": lambda v: v > 0.58},
     "lookup_api": {"ones sum": lambda v: v == 4, "documented functions": lambda v: v >= 100,
                    "source lines of mb.ones": lambda v: v >= 3},
     "linear_regression": {"analytic error": lambda v: v < 1e-3,
