@@ -176,6 +176,30 @@ CHECKS = {
                  # "about 62% ... more than twenty standard errors (0.004) above chance"
                  "held-out AUC, skip-gram": lambda v: 0.6 < v < 0.64 and v > 0.5 + 20 * 0.0039,
                  "held-out AUC, CBOW": lambda v: v > 0.58},
+    "object_detection_dataset": {"training batches": lambda v: v == 32,
+                                 "objects": lambda v: v == 1949,
+                                 "share of circles": lambda v: abs(v - 1 / 3) < 0.03},
+    "ssd": {"anchors per image": lambda v: v == 340,
+            "class error, epoch 12": lambda v: v < 0.014,      # below all-background
+            "bbox mae, epoch 12": lambda v: v < 0.5,
+            # "most shapes are found ... and most detections are right"
+            "test recall": lambda v: v > 0.6, "test precision": lambda v: v > 0.8},
+    "rcnn": {"RoI pooling, first region": lambda v: v == 5 + 6 + 9 + 10,
+             "RoI pooling, second region": lambda v: v == 9 + 11 + 13 + 15,
+             "RoI pooling gradient total": lambda v: v == 8},
+    "semantic_segmentation": {"background share of pixels": lambda v: 0.8 < v < 0.86,
+                              "all-background pixel accuracy": lambda v: 0.8 < v < 0.86,
+                              # "0.83 / 4 = 0.21"
+                              "all-background mean IoU": lambda v: abs(v - 0.83 / 4) < 0.01,
+                              "test batches": lambda v: v == 7},
+    "transposed_conv": {"scratch minus library": lambda v: v == 0,
+                        "shape restored": lambda v: v == 1,
+                        "conv2d minus W x": lambda v: v < 1e-6,
+                        "conv_transpose2d minus W^T y": lambda v: v < 1e-6},
+    "fcn": {"bilinear kernel minus bilinear resize, inside": lambda v: v < 1e-5,
+            "training loss, epoch 10": lambda v: v < 0.15,
+            # "far above the all-background baseline (0.83, 0.21)"
+            "test pixel accuracy": lambda v: v > 0.95, "test mean IoU": lambda v: v > 0.8},
     "lookup_api": {"ones sum": lambda v: v == 4, "documented functions": lambda v: v >= 100,
                    "source lines of mb.ones": lambda v: v >= 3},
     "linear_regression": {"analytic error": lambda v: v < 1e-3,
