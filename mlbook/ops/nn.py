@@ -113,9 +113,12 @@ def conv_transpose2d(x: Any, weight: Any, bias: Any = None, stride: int | tuple[
     .. math:: y_{n,o,\,s i + a - p,\,s j + b - p} \mathrel{+}= x_{n,c,i,j}\, w_{c,o,a,b}
 
     so the output has :math:`(n - 1)s + k - 2p` rows (:func:`conv_transpose_output_size`).  It
-    is the adjoint of :func:`conv2d` with the same weight, stride and padding:
-    :math:`\langle \mathrm{conv2d}(z, w), xangle = \langle z, \mathrm{conv\_transpose2d}(x,
-    w)angle`, i.e. the gradient of a convolution with respect to its input."""
+    is the adjoint of :func:`conv2d` with the same weight, stride and padding,
+
+    .. math:: \langle \mathrm{conv2d}(z, w), x\rangle
+              = \langle z, \mathrm{conv\_transpose2d}(x, w)\rangle,
+
+    i.e. the gradient of a convolution with respect to its input."""
     b = backend()
     x, weight = b.coerce(x), b.coerce(weight)
     ws = b.shape(weight)
