@@ -40,3 +40,19 @@ def numerical_grad(f: Callable[..., float], args: list[np.ndarray], argnum: int,
         x[i] = old
         g[i] = (hi - lo) / (2 * eps)
     return g
+
+
+def conv_transpose_ref(x: np.ndarray, w: np.ndarray, stride: tuple[int, int],
+                       padding: tuple[int, int]) -> np.ndarray:
+    """Naive NCHW transposed convolution in float64, by its definition: each input element adds
+    its value times the kernel at stride s into a full-size output, then the padding is cut
+    from each border."""
+    n, c, h, wd = x.shape
+    _, o, kh, kw = w.shape
+    (sh, sw), (ph, pw) = stride, padding
+    full = np.zeros((n, o, (h - 1) * sh + kh, (wd - 1) * sw + kw))
+    for i in range(h):
+        for j in range(wd):
+            full[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw] += np.einsum(
+                "nc,cokl->nokl", x[:, :, i, j].astype("float64"), w)
+    return full[:, :, ph:full.shape[2] - ph, pw:full.shape[3] - pw]

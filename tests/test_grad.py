@@ -14,7 +14,7 @@ import pytest
 
 import mlbook as mb
 from mlbook.nn.functional import conv_transpose2d
-from helpers import check, numerical_grad
+from helpers import check, conv_transpose_ref, numerical_grad
 
 rng = np.random.default_rng(7)
 F = rng.normal(size=(3, 4))
@@ -28,19 +28,6 @@ M = np.array([[True, False, True, False], [False, False, True, True],
 IDX = np.array([2, 0, 2, 3])
 
 # (id, mlbook function, numpy reference, float64 inputs, argnums to differentiate)
-def conv_transpose_ref(x, w, stride=(2, 1), padding=(1, 0)):
-    """Transposed convolution by its definition, in float64 (see test_nn_layers)."""
-    n, c, h, wd = x.shape
-    _, o, kh, kw = w.shape
-    (sh, sw), (ph, pw) = stride, padding
-    full = np.zeros((n, o, (h - 1) * sh + kh, (wd - 1) * sw + kw))
-    for i in range(h):
-        for j in range(wd):
-            full[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw] += np.einsum(
-                "nc,cokl->nokl", x[:, :, i, j], w)
-    return full[:, :, ph:full.shape[2] - ph, pw:full.shape[3] - pw]
-
-
 CONV_X = np.random.default_rng(5).normal(size=(2, 2, 3, 3))
 CONV_W = np.random.default_rng(6).normal(size=(2, 3, 3, 2))
 
@@ -119,7 +106,7 @@ GRAD_CASES = [
      lambda x, v: np.concatenate([x[:, :1], np.broadcast_to(v, (3,))[:, None], x[:, 2:]], 1),
      [F, V[:1]], (0, 1)),
     ("conv_transpose2d", lambda x, w: conv_transpose2d(x, w, None, (2, 1), (1, 0)),
-     conv_transpose_ref, [CONV_X, CONV_W], (0, 1)),
+     lambda x, w: conv_transpose_ref(x, w, (2, 1), (1, 0)), [CONV_X, CONV_W], (0, 1)),
 ]
 
 
