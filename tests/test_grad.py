@@ -27,10 +27,10 @@ M = np.array([[True, False, True, False], [False, False, True, True],
               [True, True, False, False]])
 IDX = np.array([2, 0, 2, 3])
 
-# (id, mlbook function, numpy reference, float64 inputs, argnums to differentiate)
 CONV_X = np.random.default_rng(5).normal(size=(2, 2, 3, 3))
 CONV_W = np.random.default_rng(6).normal(size=(2, 3, 3, 2))
 
+# (id, mlbook function, numpy reference, float64 inputs, argnums to differentiate)
 GRAD_CASES = [
     ("exp", mb.exp, np.exp, [F], (0,)),
     ("log", mb.log, np.log, [P], (0,)),
