@@ -43,23 +43,44 @@ PATHS = {
 }
 
 
-def run(cls, kw, fused, groups=False, schedule=False, steps=10):
+def strided(rng, shape):
+    """A tensor of ``shape`` whose memory is laid out in the reverse axis order (a transposed
+    view, where the backend keeps views): kernels must read it by its strides."""
+    a = rng.normal(size=shape[::-1]).astype(np.float32)
+    return mb.transpose(mb.array(a), tuple(range(len(shape)))[::-1])
+
+
+def run(cls, kw, fused, groups=False, schedule=False, steps=10, layout="contiguous"):
+    """``layout="strided parameters"``: parameters made from transposed numpy arrays;
+    ``"strided gradients"``: gradients given as transposed tensors."""
     rng = np.random.default_rng(1)
-    ps = [ops.make_parameter(mb.array(rng.normal(size=s).astype(np.float32))) for s in SHAPES]
+    if layout == "strided parameters":
+        ps = [ops.make_parameter(mb.array(rng.normal(size=s[::-1]).astype(np.float32).T))
+              for s in SHAPES]
+    else:
+        ps = [ops.make_parameter(mb.array(rng.normal(size=s).astype(np.float32)))
+              for s in SHAPES]
     params = ([{"params": ps[:2], "lr": 0.02, "weight_decay": 0.1}, {"params": ps[2:]}]
               if groups else ps)
     opt = cls(params, lr=0.05, fused=fused, **kw)
     for t in range(steps):
         if schedule:
             opt.lr = 0.05 * 0.7 ** t
-        opt.step([mb.array(rng.normal(size=s).astype(np.float32)) for s in SHAPES])
+        if layout == "strided gradients":
+            opt.step([strided(rng, s) for s in SHAPES])
+        else:
+            opt.step([mb.array(rng.normal(size=s).astype(np.float32)) for s in SHAPES])
     return [mb.to_numpy(p) for p in ps], opt.update_path
 
 
 @pytest.mark.parametrize("cls, kw", CASES, ids=lambda c: getattr(c, "__name__", str(c)))
-@pytest.mark.parametrize("setting", ["plain", "groups", "schedule"])
+@pytest.mark.parametrize("setting", ["plain", "groups", "schedule", "strided parameters",
+                                     "strided gradients"])
 def test_fused_update_equals_reference(backend, cls, kw, setting):
-    options = {"groups": setting == "groups", "schedule": setting == "schedule"}
+    """The strided settings: PyTorch's fused Adam once added a contiguous gradient to a
+    parameter with transposed strides in memory order, a scrambled update."""
+    options = {"groups": setting == "groups", "schedule": setting == "schedule",
+               "layout": setting if setting.startswith("strided") else "contiguous"}
     reference, ref_path = run(cls, kw, False, **options)
     fused, path = run(cls, kw, None, **options)
     assert ref_path == "reference"

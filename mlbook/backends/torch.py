@@ -35,14 +35,14 @@ def coerce(x: Any) -> torch.Tensor:
     if isinstance(x, torch.Tensor):
         return x
     if isinstance(x, (np.ndarray, np.generic)):
-        return torch.from_numpy(np.array(x))
+        return torch.from_numpy(np.array(x, order="C"))
     if backend_of(x) not in (None, "numpy"):
         raise foreign_error(x, NAME)
     return torch.from_numpy(common.host_array(x))
 
 
 def from_numpy(a: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.array(a))
+    return torch.from_numpy(np.array(a, order="C"))   # a copy, laid out row-major
 
 
 def to_numpy(x: torch.Tensor) -> np.ndarray:
@@ -223,7 +223,7 @@ def boolean_mask(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 # ----------------------------------------------------------------------------- parameters
 def make_parameter(x: torch.Tensor) -> torch.Tensor:
-    return x.detach().clone()
+    return x.detach().clone(memory_format=torch.contiguous_format)
 
 
 def assign(param: torch.Tensor, value: torch.Tensor) -> None:
@@ -244,6 +244,14 @@ def _pick(xs: Sequence[Any], idx: list[int]) -> list[Any]:
     return [xs[i] for i in idx]
 
 
+def _laid_out_like(params: list[torch.Tensor], grads: list[torch.Tensor]
+                   ) -> list[torch.Tensor]:
+    """The gradients with their parameters' strides: the fused kernels walk a parameter and
+    its gradient in memory order, so a transposed gradient would be added scrambled."""
+    return [g if g.stride() == p.stride() else torch.empty_like(p).copy_(g)
+            for p, g in zip(params, grads)]
+
+
 def _decayed(params: list[torch.Tensor], grads: list[torch.Tensor], decay: float
              ) -> list[torch.Tensor]:
     return torch._foreach_add(grads, params, alpha=decay) if decay else grads
@@ -254,7 +262,8 @@ def _sgd(params: list[torch.Tensor], grads: list[torch.Tensor], states: list[dic
          lrs: list[float], decays: list[float], t: int, momentum: float) -> None:
     for lr, decay, idx in common.rate_groups(lrs, decays):
         # v <- mu v + (g + decay w); w <- w - lr v (v starts at zero, so no first-step case)
-        torch._fused_sgd_(_pick(params, idx), _pick(grads, idx),
+        p = _pick(params, idx)
+        torch._fused_sgd_(p, _laid_out_like(p, _pick(grads, idx)),
                           [states[i]["v"] for i in idx] if momentum else [],
                           weight_decay=decay, momentum=momentum, lr=lr, dampening=0.0,
                           nesterov=False, maximize=False, is_first_step=False)
@@ -266,7 +275,8 @@ def _adam(params: list[torch.Tensor], grads: list[torch.Tensor], states: list[di
           eps: float) -> None:
     step = torch.tensor(float(t))
     for lr, decay, idx in common.rate_groups(lrs, decays):
-        torch._fused_adam_(_pick(params, idx), _pick(grads, idx), [states[i]["m"] for i in idx],
+        p = _pick(params, idx)
+        torch._fused_adam_(p, _laid_out_like(p, _pick(grads, idx)), [states[i]["m"] for i in idx],
                            [states[i]["v"] for i in idx], [], [step] * len(idx), lr=lr,
                            beta1=beta1, beta2=beta2, weight_decay=decay, eps=eps,
                            amsgrad=False, maximize=False)
