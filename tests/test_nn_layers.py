@@ -138,6 +138,10 @@ def test_conv_transpose2d_errors(backend):
         nn.functional.conv_transpose2d(x, mb.ones((3, 1, 2, 2)), padding=2)
     with pytest.raises(ValueError, match="NCHW input with 4 axes"):
         nn.functional.conv_transpose2d(mb.ones((3, 2, 2)), mb.ones((3, 1, 2, 2)))
+    with pytest.raises(ValueError, match=r"weight of shape \(in, out, kh, kw\), got \(3, 2\)"):
+        nn.functional.conv_transpose2d(x, mb.ones((3, 2)))
+    with pytest.raises(ValueError, match=r"conv2d needs a weight of shape \(out, in, kh, kw\)"):
+        nn.functional.conv2d(x, mb.ones((3, 2)))
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])

@@ -73,21 +73,37 @@ def _check_input(name: str, x: Any, kernel: tuple[int, int], padding: tuple[int,
                              f"({n} + 2*{p}); input shape {shape}")
 
 
+def _conv_arguments(name: str, x: Any, weight: Any, stride: Any, padding: Any,
+                    transposed: bool) -> tuple[Any, Any, tuple[int, ...], tuple[int, int],
+                                               tuple[int, int]]:
+    """The checks :func:`conv2d` and :func:`conv_transpose2d` share: a 4-axis weight, an NCHW
+    input whose channels match the weight's input axis (axis 1, or 0 when ``transposed``),
+    and stride and padding pairs.  Returns ``(x, weight, weight shape, stride, padding)``."""
+    b = backend()
+    x, weight = b.coerce(x), b.coerce(weight)
+    ws = b.shape(weight)
+    layout = "(in, out, kh, kw)" if transposed else "(out, in, kh, kw)"
+    if len(ws) != 4:
+        raise ValueError(f"{name} needs a weight of shape {layout}, got {ws}")
+    stride, padding = window_pair(stride, "stride"), window_pair(padding, "padding")
+    shape = b.shape(x)
+    if len(shape) != 4:
+        raise ValueError(f"{name} needs an NCHW input with 4 axes, got shape {shape}")
+    expected = ws[0] if transposed else ws[1]
+    if shape[1] != expected:
+        raise ValueError(f"{name}: input has {shape[1]} channels but the weight expects "
+                         f"{expected} (weight shape {ws}, laid out {layout})")
+    return x, weight, ws, stride, padding
+
+
 def conv2d(x: Any, weight: Any, bias: Any = None, stride: int | tuple[int, int] = 1,
            padding: int | tuple[int, int] = 0) -> Any:
     """2-D cross-correlation of ``x`` (N, C, H, W) with ``weight`` (O, C, kh, kw), plus ``bias``
     (O,) if given: :math:`y_{n,o,i,j} = b_o + \\sum_{c,a,b} x_{n,c,si+a,sj+b} w_{o,c,a,b}`."""
     b = backend()
-    x, weight = b.coerce(x), b.coerce(weight)
-    ws = b.shape(weight)
-    if len(ws) != 4:
-        raise ValueError(f"conv2d needs a weight of shape (out, in, kh, kw), got {ws}")
-    stride, padding = window_pair(stride, "stride"), window_pair(padding, "padding")
+    x, weight, ws, stride, padding = _conv_arguments("conv2d", x, weight, stride, padding,
+                                                     transposed=False)
     _check_input("conv2d", x, ws[2:], padding)
-    channels = b.shape(x)[1]
-    if channels != ws[1]:
-        raise ValueError(f"conv2d: input has {channels} channels but the weight expects {ws[1]} "
-                         f"(weight shape {ws})")
     if bias is not None and hasattr(b, "conv2d_bias"):   # one native call instead of three
         return b.conv2d_bias(x, weight, b.coerce(bias), stride, padding)
     out = b.conv2d(x, weight, stride, padding)
@@ -120,22 +136,14 @@ def conv_transpose2d(x: Any, weight: Any, bias: Any = None, stride: int | tuple[
 
     i.e. the gradient of a convolution with respect to its input."""
     b = backend()
-    x, weight = b.coerce(x), b.coerce(weight)
-    ws = b.shape(weight)
-    if len(ws) != 4:
-        raise ValueError(f"conv_transpose2d needs a weight of shape (in, out, kh, kw), got {ws}")
-    stride, padding = window_pair(stride, "stride"), window_pair(padding, "padding")
-    shape = b.shape(x)
-    if len(shape) != 4:
-        raise ValueError(f"conv_transpose2d needs an NCHW input with 4 axes, got shape {shape}")
-    if shape[1] != ws[0]:
-        raise ValueError(f"conv_transpose2d: input has {shape[1]} channels but the weight "
-                         f"expects {ws[0]} (weight shape {ws}, input channels first)")
-    for axis, n, k, s, p in zip("HW", shape[2:], ws[2:], stride, padding):
-        if conv_transpose_output_size(n, k, s, p) < 1:
+    x, weight, ws, stride, padding = _conv_arguments("conv_transpose2d", x, weight, stride,
+                                                     padding, transposed=True)
+    for axis, n, k, s, p in zip("HW", b.shape(x)[2:], ws[2:], stride, padding):
+        size = conv_transpose_output_size(n, k, s, p)
+        if size < 1:
             raise ValueError(f"conv_transpose2d: padding {p} cuts away the whole output along "
-                             f"{axis} ((n - 1)*s + k - 2p = {conv_transpose_output_size(n, k, s, p)}"
-                             f" for n={n}, k={k}, s={s}); use a smaller padding")
+                             f"{axis} ((n - 1)*s + k - 2p = {size} for n={n}, k={k}, s={s}); "
+                             f"use a smaller padding")
     out = b.conv_transpose2d(x, weight, stride, padding)
     if bias is not None:
         out = out + b.reshape(b.coerce(bias), (1, -1, 1, 1))
