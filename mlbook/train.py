@@ -178,7 +178,8 @@ class Trainer:
                  device: Device | None = None) -> None:
         self.net, self.loss, self.optimizer, self.clip = net, loss, optimizer, clip
         self.device = None if device is None else usable_device(device)
-        self._move_network()
+        if net.is_initialized():       # else after the first forward pass, which creates the
+            self._move_network()       # lazy layers' parameters on the host (see step)
         self._grad = value_and_grad(self._objective, has_aux=True)
         self._exact_grad = exact_compile(self._grad, net)
         self._params: dict[str, Any] | None = None
@@ -203,12 +204,11 @@ class Trainer:
     def step(self, X: Any, y: Any) -> tuple[Any, Any]:
         """One optimisation step; returns ``(loss, predictions)`` as tensors (reading the loss
         with ``float()`` waits for the computation, which asynchronous backends avoid)."""
-        X, y = _on(self.device, X, y)
         if self._params is None:
-            if not self.net.is_initialized():         # lazy layers: one forward creates them
-                with config.predict_mode():
-                    self.net(X)
-                self._move_network()                  # their new parameters too
+            if not self.net.is_initialized():   # lazy layers: one forward creates them, on
+                with config.predict_mode():     # the host, where the rest of the network is
+                    self.net(X if self.device is None else to_device(X, cpu()))
+                self._move_network()            # then all of it goes to the device
             self._params = self.net.parameter_dict()  # updated in place from now on
             opt = self.optimizer
             if opt.module is None and list(opt.params) != list(self._params):
@@ -216,6 +216,7 @@ class Trainer:
                 # differentiate only what is trained: frozen parameters need no gradients
                 self._params = collections.OrderedDict((n, p) for n, p in self._params.items()
                                                        if n in opt.params)
+        X, y = _on(self.device, X, y)
         if self.compile:
             return self._compiled_step(X, y)
         with config.train_mode():

@@ -93,6 +93,65 @@ def test_fit_moves_the_network_and_the_optimiser_together(backend, monkeypatch):
     check(net.norm.running_mean, mb.to_numpy(reference.norm.running_mean), rtol=1e-5, atol=1e-6)
 
 
+class Probe(nn.Module):
+    """Records, at each call, where its input and the weight of the next layer live
+    (meaningful outside gradient computations only, which trace tensors into new objects)."""
+
+    def __init__(self, where, next_weight):
+        super().__init__()
+        self.where, self.next_weight, self.seen = where, next_weight, []
+
+    def forward(self, X):
+        self.seen.append((self.where(X), self.where(self.next_weight())))
+        return X
+
+
+def test_lazy_layers_are_created_on_the_host_then_moved(backend, monkeypatch):
+    """With lazy layers, the first forward pass (which creates their parameters on the host)
+    must see the host minibatch and the host network, and only then may the whole network go
+    to the device: on a real GPU, a mix of the two fails.  A pretend GPU: tensors that
+    ``move`` returns count as on it."""
+    def make():
+        mb.seed(2)
+        return nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.LazyLinear(2))
+
+    def losses_of(net, device):
+        trainer = train.Trainer(net, losses.cross_entropy, optim.SGD(net, lr=0.1),
+                                device=device)
+        return [float(mb.item(trainer.step(X, y)[0])) for X, y in _data()]
+
+    expected = losses_of(make(), None)
+    on_gpu, keep = set(), []                    # keep: no id is reused while the test runs
+    real_move, real_move_parameter = ops.devices.move, ops.devices.move_parameter
+
+    def pretend(real):
+        def move(x, kind, index):
+            out = real(x, "cpu", 0)
+            out = out + 0 if out is x else out
+            if kind == "gpu":
+                on_gpu.add(id(out))
+                keep.append(out)
+            return out
+        return move
+
+    def where(x):
+        return "gpu" if id(x) in on_gpu else "cpu"
+
+    monkeypatch.setattr(ops.devices, "placement", lambda x: (where(x), 0))
+    monkeypatch.setattr(ops.devices, "move", pretend(real_move))
+    monkeypatch.setattr(ops.devices, "move_parameter", pretend(real_move_parameter))
+    monkeypatch.setattr(mb.devices, "num_gpus", lambda: 1)
+    monkeypatch.setattr(train, "num_gpus", lambda: 1)
+    net = make()
+    probe = Probe(where, lambda: net[1][0].weight)
+    net = nn.Sequential(probe, net)
+    got = losses_of(net, mb.gpu(0))
+    assert probe.seen[0] == ("cpu", "cpu")                       # created on the host,
+    assert len(probe.seen) > 1                                   # then trained on the device
+    assert {where(p) for p in net.parameters()} == {"gpu"}
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
 def test_optimiser_state_follows_replaced_tensors(backend):
     mb.seed(0)
     net = nn.Linear(3, 1)
