@@ -398,6 +398,20 @@ def test_shapes_classes_and_counts_are_balanced():
     assert np.all(np.bincount((boxes[:, :, 0] >= 0).sum(1))[1:] > 150)
 
 
+def test_segmentation_colormap_draws_masks():
+    cmap = data.SEGMENTATION_COLORMAP
+    assert cmap.shape == (len(data.SEGMENTATION_LABELS), 3) and cmap.dtype == np.uint8
+    assert (cmap[0] == 0).all()                                   # the background is black
+    assert len({tuple(c) for c in cmap}) == len(cmap)             # one colour per class
+    _, _, masks = data.shapes_arrays(2, size=16, seed=0)
+    drawn = cmap[masks]
+    assert drawn.shape == (2, 16, 16, 3)
+    for c in range(len(cmap)):
+        assert (drawn[masks == c] == cmap[c]).all()
+    with pytest.raises(ValueError, match="read-only"):
+        cmap[0, 0] = 1
+
+
 def test_load_data_shapes(backend):
     train, test = data.load_data_shapes(16, num_train=40, num_test=20, size=32)
     X, y = next(iter(train))

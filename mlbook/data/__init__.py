@@ -6,14 +6,16 @@ from .download import (DATA_HUB, ChecksumError, DataError, DownloadError, data_d
 from .images import (DIGITS_LABELS, FASHION_MNIST_LABELS, digits_arrays, fashion_mnist_arrays,
                      load_digits, load_fashion_mnist, load_sample_image, read_idx, resize_images,
                      text_labels)
-from .shapes import SEGMENTATION_LABELS, SHAPE_LABELS, load_data_shapes, shapes_arrays
+from .shapes import (SEGMENTATION_COLORMAP, SEGMENTATION_LABELS, SHAPE_LABELS, load_data_shapes,
+                     shapes_arrays)
 from .translation import (RESERVED_TOKENS, build_array, load_data_numbers, number_pairs,
                           number_to_words, truncate_pad)
 from .text import (SeqDataLoader, Vocab, count_corpus, load_corpus_time_machine,
                    load_data_time_machine, read_time_machine, seq_data_iter_random,
                    seq_data_iter_sequential, tokenize)
 
-__all__ = ["SHAPE_LABELS", "SEGMENTATION_LABELS", "shapes_arrays", "load_data_shapes",
+__all__ = ["SHAPE_LABELS", "SEGMENTATION_LABELS", "SEGMENTATION_COLORMAP", "shapes_arrays",
+           "load_data_shapes",
            "RESERVED_TOKENS", "build_array", "load_data_numbers", "number_pairs",
            "number_to_words", "truncate_pad", "ArrayLoader", "ChecksumError", "DATA_HUB", "DIGITS_LABELS", "DataError",
            "DownloadError", "FASHION_MNIST_LABELS", "SeqDataLoader", "Vocab", "count_corpus",

@@ -26,12 +26,18 @@ import numpy as np
 from .arrays import ArrayLoader
 from .images import load_sample_image, resize_images
 
-__all__ = ["SHAPE_LABELS", "shapes_arrays", "load_data_shapes", "SEGMENTATION_LABELS"]
+__all__ = ["SHAPE_LABELS", "shapes_arrays", "load_data_shapes", "SEGMENTATION_LABELS",
+           "SEGMENTATION_COLORMAP"]
 
 #: The classes of the shapes data set, by class index.
 SHAPE_LABELS = ["circle", "square", "triangle"]
 #: The classes of a segmentation mask: the background, then the shapes.
 SEGMENTATION_LABELS = ["background"] + SHAPE_LABELS
+#: One RGB colour (uint8) per class of :data:`SEGMENTATION_LABELS`, for drawing masks:
+#: ``SEGMENTATION_COLORMAP[mask]`` is an (H, W, 3) image (as d2l's ``VOC_COLORMAP``).
+SEGMENTATION_COLORMAP = np.array([[0, 0, 0], [255, 64, 64], [64, 255, 64], [64, 64, 255]],
+                                 dtype="uint8")
+SEGMENTATION_COLORMAP.flags.writeable = False
 
 
 @functools.lru_cache(maxsize=None)

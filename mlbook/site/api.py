@@ -97,11 +97,12 @@ PAGES: tuple[Page, ...] = (
          ("mlbook.plot",), {"mlbook.plot": "Plots"}),
     Page("vision", "Vision: mlbook.vision",
          "Image augmentation; bounding boxes, anchors and detection; region-of-interest pooling; "
-         "segmentation scores.",
+         "segmentation scores; the blocks the detection and segmentation networks share.",
          ("mlbook.vision",),
          {"mlbook.vision.augment": "Augmentation", "mlbook.vision.boxes": "Boxes and anchors",
           "mlbook.vision.roi": "Region-of-interest pooling",
-          "mlbook.vision.segmentation": "Segmentation scores"}),
+          "mlbook.vision.segmentation": "Segmentation scores",
+          "mlbook.vision.blocks": "Blocks of the detection and segmentation networks"}),
     Page("book", "Running the book: mlbook.book, mlbook.kernel, mlbook.execution, "
                  "mlbook.compiled",
          "How sections are executed, reported and compared, the execution setting that makes "

@@ -1,6 +1,7 @@
 """Computer vision helpers: image augmentation (``mlbook.vision.augment``), bounding boxes and
-anchor boxes (``mlbook.vision.boxes``), region-of-interest pooling (``mlbook.vision.roi``) and segmentation scores
-(``mlbook.vision.segmentation``)."""
+anchor boxes (``mlbook.vision.boxes``), region-of-interest pooling (``mlbook.vision.roi``),
+segmentation scores (``mlbook.vision.segmentation``) and the blocks of the detection and
+segmentation networks (``mlbook.vision.blocks``)."""
 
 from .augment import (CenterCrop, ColorJitter, Compose, Normalize, RandomCrop,
                       RandomHorizontalFlip, RandomResizedCrop, RandomVerticalFlip, Resize,
@@ -10,6 +11,7 @@ from .augment import (CenterCrop, ColorJitter, Compose, Normalize, RandomCrop,
 from .boxes import (assign_anchor_to_bbox, box_area, box_center_to_corner,
                     box_corner_to_center, box_iou, multibox_detection, multibox_loss,
                     multibox_prior, multibox_target, nms, offset_boxes, offset_inverse)
+from .blocks import down_sample_blk, tiny_base_net
 from .roi import roi_bins, roi_pool
 from .segmentation import confusion_matrix, segmentation_scores
 
@@ -21,4 +23,4 @@ __all__ = ["to_tensor", "to_image", "resample_matrix", "resize", "crop_resize",
            "box_corner_to_center", "box_center_to_corner", "box_area", "box_iou",
            "multibox_prior", "assign_anchor_to_bbox", "offset_boxes", "offset_inverse",
            "multibox_target", "nms", "multibox_detection", "multibox_loss", "roi_pool", "roi_bins",
-           "confusion_matrix", "segmentation_scores"]
+           "confusion_matrix", "segmentation_scores", "down_sample_blk", "tiny_base_net"]
