@@ -200,6 +200,15 @@ CHECKS = {
             "training loss, epoch 10": lambda v: v < 0.15,
             # "far above the all-background baseline (0.83, 0.21)"
             "test pixel accuracy": lambda v: v > 0.95, "test mean IoU": lambda v: v > 0.8},
+    "neural_style": {"Gram change, flipped, relative": lambda v: v < 0.02,   # "hardly changes"
+                     "Gram change, other image, relative": lambda v: v > 0.5,  # "differs a lot"
+                     "style loss, first step": lambda v: v > 1,
+                     # "falls by a factor of several hundred" (from about 6)
+                     "style loss, step 300": lambda v: v < 0.03,
+                     "content loss, step 300": lambda v: 0 < v < 0.3,
+                     # "most of the way to the dahlia's", "still follows the pagoda's"
+                     "colour distance to style, result / photo": lambda v: v < 0.3,
+                     "brightness correlation with the photo": lambda v: v > 0.8},
     "lookup_api": {"ones sum": lambda v: v == 4, "documented functions": lambda v: v >= 100,
                    "source lines of mb.ones": lambda v: v >= 3},
     "linear_regression": {"analytic error": lambda v: v < 1e-3,
