@@ -421,6 +421,9 @@ def test_load_data_shapes(backend):
     X, masks = next(iter(test_seg))
     assert mb.shape(masks) == (8, 32, 32) and mb.dtype(masks) == "int64"
     np.testing.assert_array_equal(mb.to_numpy(masks), data.shapes_arrays(8, 32, seed=1)[2])
+    images, boxes, _ = data.shapes_arrays(40, 32, seed=0)    # the loader keeps its arrays
+    np.testing.assert_array_equal(train.arrays[0], images)
+    np.testing.assert_array_equal(train.arrays[1], boxes)
     with pytest.raises(ValueError, match="'detection' or 'segmentation'"):
         data.load_data_shapes(8, "classification")
     with pytest.raises(ValueError, match="max_objects >= 1"):

@@ -15,7 +15,8 @@ __all__ = ["ArrayLoader", "load_array", "synthetic_data"]
 class ArrayLoader:
     """Iterates over minibatches of equally long arrays, converted to the active backend's
     tensors.  With ``shuffle`` each pass draws a new order from mlbook's seeded generator (the
-    same order on every backend).  ``len(loader)`` is the number of batches.
+    same order on every backend).  ``len(loader)`` is the number of batches; ``loader.arrays``
+    holds the numpy arrays it iterates over, in their original order.
 
     ``transform``, if given, is applied to each minibatch of the first array (the inputs) once
     it is a tensor, e.g. an image augmentation such as ``vision.RandomCrop(8, padding=1)``: every
