@@ -56,3 +56,32 @@ def conv_transpose_ref(x: np.ndarray, w: np.ndarray, stride: tuple[int, int],
             full[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw] += np.einsum(
                 "nc,cokl->nokl", x[:, :, i, j].astype("float64"), w)
     return full[:, :, ph:full.shape[2] - ph, pw:full.shape[3] - pw]
+
+
+def conv_ref(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[int, int],
+             padding: tuple[int, int]) -> np.ndarray:
+    """Naive NCHW cross-correlation in float64."""
+    x = np.pad(x.astype("float64"), ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
+    n, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    ho, wo = (h - kh) // stride[0] + 1, (wd - kw) // stride[1] + 1
+    out = np.zeros((n, o, ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            patch = x[:, :, i * stride[0]:i * stride[0] + kh, j * stride[1]:j * stride[1] + kw]
+            out[:, :, i, j] = np.tensordot(patch, w, axes=([1, 2, 3], [1, 2, 3]))
+    return (out + (0 if b is None else b[None, :, None, None])).astype("float32")
+
+
+def pool_ref(x: np.ndarray, k: int, s: int, p: int, kind: str) -> np.ndarray:
+    """Naive NCHW max or average pooling (padding counted in the average) in float64."""
+    fill = -np.inf if kind == "max" else 0.0
+    x = np.pad(x.astype("float64"), ((0, 0), (0, 0), (p,) * 2, (p,) * 2), constant_values=fill)
+    n, c, h, w = x.shape
+    ho, wo = (h - k) // s + 1, (w - k) // s + 1
+    out = np.zeros((n, c, ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            win = x[:, :, i * s:i * s + k, j * s:j * s + k]
+            out[:, :, i, j] = win.max((2, 3)) if kind == "max" else win.mean((2, 3))
+    return out.astype("float32")

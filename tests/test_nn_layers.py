@@ -14,36 +14,9 @@ import pytest
 
 import mlbook as mb
 from mlbook import nn
-from helpers import check, conv_transpose_ref
+from helpers import check, conv_ref, conv_transpose_ref, pool_ref
 
 RTOL, ATOL = 1e-4, 1e-5
-
-
-def conv_ref(x, w, b, stride, padding):
-    """Naive NCHW cross-correlation in float64."""
-    x = np.pad(x.astype("float64"), ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
-    n, c, h, wd = x.shape
-    o, _, kh, kw = w.shape
-    ho, wo = (h - kh) // stride[0] + 1, (wd - kw) // stride[1] + 1
-    out = np.zeros((n, o, ho, wo))
-    for i in range(ho):
-        for j in range(wo):
-            patch = x[:, :, i * stride[0]:i * stride[0] + kh, j * stride[1]:j * stride[1] + kw]
-            out[:, :, i, j] = np.tensordot(patch, w, axes=([1, 2, 3], [1, 2, 3]))
-    return (out + (0 if b is None else b[None, :, None, None])).astype("float32")
-
-
-def pool_ref(x, k, s, p, kind):
-    fill = -np.inf if kind == "max" else 0.0
-    x = np.pad(x.astype("float64"), ((0, 0), (0, 0), (p,) * 2, (p,) * 2), constant_values=fill)
-    n, c, h, w = x.shape
-    ho, wo = (h - k) // s + 1, (w - k) // s + 1
-    out = np.zeros((n, c, ho, wo))
-    for i in range(ho):
-        for j in range(wo):
-            win = x[:, :, i * s:i * s + k, j * s:j * s + k]
-            out[:, :, i, j] = win.max((2, 3)) if kind == "max" else win.mean((2, 3))
-    return out.astype("float32")
 
 
 def sigmoid(x):

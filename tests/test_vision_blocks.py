@@ -8,26 +8,7 @@ import numpy as np
 
 import mlbook as mb
 from mlbook import config, nn, vision
-from helpers import check
-
-
-def conv_ref(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: int) -> np.ndarray:
-    """Naive float64 cross-correlation, (N, C, H, W) with (O, C, k, k)."""
-    x = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    k = w.shape[2]
-    rows = (x.shape[2] - k) // stride + 1
-    cols = (x.shape[3] - k) // stride + 1
-    out = np.empty((x.shape[0], w.shape[0], rows, cols))
-    for i in range(rows):
-        for j in range(cols):
-            patch = x[:, :, i * stride:i * stride + k, j * stride:j * stride + k]
-            out[:, :, i, j] = np.einsum("nchw,ochw->no", patch, w)
-    return (out + b[None, :, None, None]).astype(np.float32)
-
-
-def max_pool_ref(x: np.ndarray) -> np.ndarray:
-    n, c, h, w = x.shape
-    return x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
+from helpers import check, conv_ref, pool_ref
 
 
 def test_down_sample_blk_halves_and_computes_its_layers(backend):
@@ -36,8 +17,8 @@ def test_down_sample_blk_halves_and_computes_its_layers(backend):
     plain = vision.down_sample_blk(5, batch_norm=False)
     y = plain(mb.array(x))
     conv = plain[0]
-    expected = max_pool_ref(np.maximum(conv_ref(x, mb.to_numpy(conv.weight),
-                                                mb.to_numpy(conv.bias), 1, 1), 0))
+    expected = pool_ref(np.maximum(conv_ref(x, mb.to_numpy(conv.weight), mb.to_numpy(conv.bias),
+                                            (1, 1), (1, 1)), 0), 2, 2, 0, "max")
     check(y, expected, rtol=1e-5, atol=1e-5)
     normed = vision.down_sample_blk(5)
     assert [type(m).__name__ for m in normed] == ["Conv2d", "BatchNorm", "ReLU", "MaxPool2d"]
@@ -55,9 +36,11 @@ def test_tiny_base_net_takes_64_pixels_to_8_by_8_maps(backend):
     assert mb.shape(y) == (2, 64, 8, 8)
     # the first two stages by hand: stride-2 convolution, ReLU, then the plain block
     first, block = net[0], net[2]
-    h = np.maximum(conv_ref(x, mb.to_numpy(first.weight), mb.to_numpy(first.bias), 2, 1), 0)
-    h = max_pool_ref(np.maximum(conv_ref(h, mb.to_numpy(block[0].weight),
-                                         mb.to_numpy(block[0].bias), 1, 1), 0))
+    h = np.maximum(conv_ref(x, mb.to_numpy(first.weight), mb.to_numpy(first.bias), (2, 2),
+                            (1, 1)), 0)
+    h = np.maximum(conv_ref(h, mb.to_numpy(block[0].weight), mb.to_numpy(block[0].bias),
+                            (1, 1), (1, 1)), 0)
+    h = pool_ref(h, 2, 2, 0, "max")
     with config.predict_mode():
         check(nn.Sequential(*net[:3])(mb.array(x)), h, rtol=1e-4, atol=1e-5)
     sizes = {name: mb.shape(p) for name, p in net.named_parameters()}
