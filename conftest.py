@@ -127,9 +127,12 @@ def book_runs(request: pytest.FixtureRequest, book_cache_dir):
     (``mlbook.site.execute_sections``); failures are recorded, not raised, so each section's
     test reports its own."""
     from mlbook import book
+    import pathlib
     from mlbook.site import execute_sections
     from mlbook.site.cache import ExecutionCache
+    from mlbook.site.execute import known_seconds
     names = [n for n in selected_backends(request.config) if backends.is_installed(n)]
-    return execute_sections(_sections_needed(request.session), names,
-                            ExecutionCache(book_cache_dir), book.default_chapters_dir(),
-                            timeout=600, log=lambda line: None)
+    cache = ExecutionCache(book_cache_dir)
+    return execute_sections(_sections_needed(request.session), names, cache,
+                            book.default_chapters_dir(), timeout=600, log=lambda line: None,
+                            seconds=known_seconds(cache, pathlib.Path(__file__).parent))

@@ -66,8 +66,9 @@ class SectionResult:
     backend: str
     notebook: Any
     values: dict[str, float]
-    seconds: float
+    seconds: float                    # in the section's cells
     tolerances: dict[str, float] = dataclasses.field(default_factory=dict)
+    startup: float = 0.0              # before the first cell: the kernel's start (or fork)
 
 
 def read_section(path: str | os.PathLike) -> Any:
@@ -90,18 +91,23 @@ def strip_ansi(text: str) -> str:
 
 def run_section(path: str | os.PathLike, backend: str | None = None, timeout: int = 600,
                 threads: int = execution.BOOK_THREADS,
-                extra_env: dict[str, str] | None = None) -> SectionResult:
+                extra_env: dict[str, str] | None = None,
+                fork: bool | None = None) -> SectionResult:
     """Execute a section on ``backend`` (default: the selected one) in a new kernel.
 
     The kernel runs in the book's execution setting (:mod:`mlbook.execution`): every thread
     pool pinned to ``threads`` (default :data:`~mlbook.execution.BOOK_THREADS`, the setting the
     book's numbers come from) and deterministic kernels, whatever the calling environment says.
     ``extra_env`` adds variables (``benchmarks/stability.py`` perturbs the weights with it).
+    ``fork``: start the kernel by forking the backend's fork server (:mod:`mlbook.forkserver`:
+    the same outputs, without paying the framework's import per section) or, when False, as a
+    process of its own; default :func:`mlbook.forkserver.available`.
     Raises :class:`SectionError` naming the section, the
     backend, the code cell (numbered from 1), its source and the traceback when a cell fails,
     runs past ``timeout`` seconds or kills the kernel."""
     from .kernel import SectionKernel
-    with SectionKernel(backend, threads=threads, extra_env=extra_env, timeout=timeout) as kernel:
+    with SectionKernel(backend, threads=threads, extra_env=extra_env, timeout=timeout,
+                       fork=fork) as kernel:
         return kernel.run(path)
 
 

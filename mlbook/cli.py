@@ -146,7 +146,7 @@ def build(args: argparse.Namespace) -> int:
         backends_ = [b for b in args.backend.split(",") if b.strip()] if args.backend else None
         result = build_site(args.sections or None, backends_, root=args.root, jobs=args.jobs,
                             timeout=args.timeout, threads=args.threads,
-                            cache_dir=args.cache_dir, shard=args.shard)
+                            cache_dir=args.cache_dir, shard=args.shard, progress=True)
     except (BuildError, ValueError, FileNotFoundError) as err:
         print(f"build failed: {err}", file=sys.stderr)
         return 1

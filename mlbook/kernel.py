@@ -31,14 +31,16 @@ reused, and a kernel is replaced after :data:`SECTIONS_PER_KERNEL` sections.
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
+import re
 import shutil
 import tempfile
 import time
 from typing import Any
 
-from . import config, execution
+from . import config, execution, forkserver
 
 __all__ = ["SectionKernel", "SECTIONS_PER_KERNEL"]
 
@@ -59,11 +61,15 @@ class SectionKernel:
     belongs to that thread's event loop."""
 
     def __init__(self, backend: str | None = None, threads: int = execution.BOOK_THREADS,
-                 extra_env: dict[str, str] | None = None, timeout: int = 600) -> None:
+                 extra_env: dict[str, str] | None = None, timeout: int = 600,
+                 fork: bool | None = None) -> None:
         self.backend = config.canonical_name(backend) if backend else config.backend_from_env()
         self.threads = threads
         self.extra_env = dict(extra_env or {})
         self.timeout = timeout
+        #: whether the kernel is forked from a fork server (:mod:`mlbook.forkserver`) rather
+        #: than started; default :func:`mlbook.forkserver.available`
+        self.fork = forkserver.available() if fork is None else fork
         #: sections run in this kernel so far
         self.sections = 0
         #: True once a section failed in it (or it could not start): it must not be reused
@@ -98,6 +104,14 @@ class SectionKernel:
         # nbclient needs an asynchronous manager: with a blocking one its cell timeout never fires
         self._manager = AsyncKernelManager(kernel_name="python3", transport="ipc",
                                            ip=os.path.join(self._sockets, "kernel"))
+        if self.fork:                 # a new kernel, forked from the backend's fork server
+            import uuid
+            self._manager.kernel_id = str(uuid.uuid4())
+            provisioner = forkserver.provisioner_class()(
+                kernel_id=self._manager.kernel_id, kernel_spec=self._manager.kernel_spec,
+                parent=self._manager)
+            provisioner.fork_backend = self.backend
+            self._manager.provisioner = provisioner
 
         async def start() -> Any:
             await self._manager.start_kernel(extra_arguments=KERNEL_ARGUMENTS,
@@ -109,7 +123,8 @@ class SectionKernel:
             return client
 
         self._client = run_sync(start)()
-        self._execute("import mlbook.kernel\nmlbook.kernel._start_of_kernel()", STARTUP_TIMEOUT)
+        # no name is bound in the kernel's namespace: the first section finds it empty
+        self._execute("__import__('mlbook.kernel').kernel._start_of_kernel()", STARTUP_TIMEOUT)
 
     def close(self) -> None:
         """Stop the kernel (and its client's channels, whose threads would otherwise keep
@@ -156,6 +171,7 @@ class SectionKernel:
 
         if not self.reusable:
             raise RuntimeError("this kernel is broken or due for replacement: start a new one")
+        begin = time.perf_counter()
         path = pathlib.Path(path)
         if not path.exists():
             raise FileNotFoundError(f"no section file {path}")
@@ -166,8 +182,8 @@ class SectionKernel:
         try:
             if self._client is None:
                 self._start(folder, report_file)
-            self._execute(f"import mlbook.kernel\n"
-                          f"mlbook.kernel._start_of_section({str(folder)!r}, {report_file!r})",
+            self._execute(f"__import__('mlbook.kernel').kernel._start_of_section("
+                          f"{str(folder)!r}, {report_file!r}, first={self.sections == 0})",
                           self.timeout)
             self.sections += 1
             client = NotebookClient(nb, km=self._manager, timeout=self.timeout,
@@ -199,7 +215,7 @@ class SectionKernel:
             values, tolerances = _read_values(report_file)
             os.unlink(report_file)
         return SectionResult(path, self.backend, nb, values, time.perf_counter() - start,
-                             tolerances)
+                             tolerances, startup=start - begin)
 
 
 # ---------------------------------------------------------------------- inside the kernel
@@ -222,8 +238,10 @@ def _start_of_kernel() -> None:
     _initial["backend"] = backends.name()
 
 
-def _start_of_section(folder: str, report_file: str) -> None:
-    """In a kernel, before a section: put back what a new kernel would have (module docs)."""
+def _start_of_section(folder: str, report_file: str, first: bool = False) -> None:
+    """In a kernel, before a section: put back what a new kernel would have (module docs).
+    ``first``: no section has run in this kernel, so there is no namespace to clear and no
+    garbage to collect (both take 0.15 s in a kernel that has imported PyTorch)."""
     import gc
     import warnings
 
@@ -235,7 +253,7 @@ def _start_of_section(folder: str, report_file: str) -> None:
     from .book import REPORT_ENV
 
     shell = get_ipython()
-    if shell is not None:
+    if shell is not None and not first:
         shell.reset(new_session=True)        # names, In/Out, the execution counter
     plt.close("all")
     with warnings.catch_warnings():          # rcParams warns about a few deprecated keys
@@ -248,4 +266,66 @@ def _start_of_section(folder: str, report_file: str) -> None:
     config._training = False
     os.chdir(folder)
     os.environ[REPORT_ENV] = report_file
-    gc.collect()
+    if not first:
+        gc.collect()
+
+
+# ---------------------------------------------------------------------- the same outputs
+#: A code cell that reads the clock (its output is a duration) cannot print the same twice;
+#: :func:`output_differences` leaves such cells out, and says so.
+_CLOCK = ("Timer(", "timer.", "perf_counter", "time.time(")
+
+
+def reads_clock(source: str) -> bool:
+    """Whether a code cell's ``source`` reads the clock (its output then changes from run to
+    run)."""
+    return any(mark in source for mark in _CLOCK)
+
+
+def output_differences(a: Any, b: Any) -> list[str]:
+    """How the executed notebooks ``a`` and ``b`` (one section, run twice) differ: for each
+    code cell whose outputs are not the same, byte for byte (text, images, errors; a stream's
+    text whole, however the kernel cut it into messages; object addresses, which change with
+    every process, left out), the cell's number and a short description; empty when they are
+    the same.  Cells that read the clock
+    (:func:`reads_clock`) are compared by the kinds of output they made, not the values."""
+    cells_a = [c for c in a.cells if c.cell_type == "code"]
+    cells_b = [c for c in b.cells if c.cell_type == "code"]
+    if [c.source for c in cells_a] != [c.source for c in cells_b]:
+        return ["the notebooks are not the same section"]
+    problems = []
+    for number, (ca, cb) in enumerate(zip(cells_a, cells_b), 1):
+        oa, ob = _comparable(ca.outputs), _comparable(cb.outputs)
+        if reads_clock(ca.source):
+            oa, ob = _kinds(oa), _kinds(ob)
+        if oa != ob:
+            first = next((i for i, (x, y) in enumerate(zip(oa, ob)) if x != y),
+                         min(len(oa), len(ob)))
+            problems.append(f"code cell {number}: output {first + 1} differs "
+                            f"({len(oa)} and {len(ob)} outputs)")
+    return problems
+
+
+#: An object's address in a repr (``<... at 0x7f1cdc5b6e80>``): a new process puts objects
+#: elsewhere on every run (address space randomisation), so it is not compared.
+_ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]{6,16}\b")
+
+
+def _comparable(outputs: list) -> list:
+    """``outputs`` without execution counts, metadata and object addresses, consecutive
+    pieces of one stream joined: how a stream's text is cut into messages depends on the clock
+    (the kernel sends what was printed every 0.2 s), what it says does not."""
+    out: list[dict] = []
+    for o in outputs:
+        o = json.loads(_ADDRESS.sub("at 0x…", json.dumps(
+            {k: v for k, v in dict(o).items() if k not in ("execution_count", "metadata")})))
+        if (o.get("output_type") == "stream" and out and out[-1].get("output_type") == "stream"
+                and out[-1].get("name") == o.get("name")):
+            out[-1] = dict(out[-1], text=out[-1]["text"] + o["text"])
+        else:
+            out.append(o)
+    return out
+
+
+def _kinds(outputs: list) -> list:
+    return [(o.get("output_type"), o.get("name"), sorted(o.get("data", {}))) for o in outputs]

@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 
 from .. import book, config, execution
 from .cache import ExecutionCache, environment_versions
-from .execute import BuildError, default_jobs, execute_sections
+from .execute import BuildError, default_jobs, execute_sections, known_seconds
 from .merge import merge_section
 from .api import pages as api_pages
 from .benchmarks import results_page
@@ -120,7 +120,7 @@ def build(sections: Sequence[str | os.PathLike] | None = None,
           jobs: int | None = None, timeout: int = 600, threads: int = execution.BOOK_THREADS,
           build_dir: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None,
           log: Callable[[str], None] = print,
-          shard: tuple[int, int] | None = None) -> BuildResult:
+          shard: tuple[int, int] | None = None, progress: bool = False) -> BuildResult:
     """Build the website; returns where it is and what was executed.
 
     ``sections``: section files or chapter folders (default: the whole book, in order);
@@ -134,6 +134,7 @@ def build(sections: Sequence[str | os.PathLike] | None = None,
     the cache and stops there (no pages: they need every run): several machines each execute a
     shard, their cache folders are merged (:meth:`ExecutionCache.merge`, ``mlbook merge-cache``)
     and a last ``build`` renders the site from the merged cache without executing anything.
+    ``progress``: a progress bar while sections execute (on a terminal).
     Raises :class:`BuildError` when a cell fails or Sphinx warns."""
     import nbformat
 
@@ -166,7 +167,8 @@ def build(sections: Sequence[str | os.PathLike] | None = None,
                          "pip install pypandoc-binary")
 
     done = execute_sections(chosen, names, cache, chapters_dir, jobs=jobs, timeout=timeout,
-                            log=log, threads=threads, shard=shard)
+                            log=log, threads=threads, shard=shard, progress=progress,
+                            seconds=known_seconds(cache, root))
     done.raise_failures()
     runs, executed = done.runs, done.executed
     if shard is not None:

@@ -40,7 +40,8 @@ class CachedRun:
     notebook: Any                     # the executed nbformat notebook
     values: dict[str, float]          # numbers reported with book.report
     tolerances: dict[str, float]      # their agreement tolerances, where the section set one
-    seconds: float                    # execution time
+    seconds: float                    # time in the section's cells
+    startup: float = 0.0              # time before its first cell (starting the kernel)
 
 
 def _version(dist: str) -> str | None:
@@ -119,7 +120,8 @@ class ExecutionCache:
             record = json.loads(path.read_text(encoding="utf-8"))
             notebook = nbformat.from_dict(record["notebook"])
             return CachedRun(record["section"], record["backend"], notebook, record["values"],
-                             record.get("tolerances", {}), record["seconds"])
+                             record.get("tolerances", {}), record["seconds"],
+                             record.get("startup", 0.0))
         except FileNotFoundError:
             return None
         except (ValueError, KeyError, TypeError):
@@ -141,7 +143,7 @@ class ExecutionCache:
                 record = json.loads(path.read_text(encoding="utf-8"))
                 run = CachedRun(record["section"], record["backend"], record["notebook"],
                                 record["values"], record.get("tolerances", {}),
-                                record["seconds"])
+                                record["seconds"], record.get("startup", 0.0))
             except (ValueError, KeyError, TypeError) as err:
                 raise ValueError(f"{path} is not a readable cache entry ({err!r}): execute its "
                                  f"section again (mlbook build --shard) or delete the "

@@ -1,0 +1,362 @@
+"""New kernels without the cost of starting one: forked from a process that has imported the
+framework already.
+
+Starting a Jupyter kernel and importing its framework costs seconds per section (measured on
+the book's 2-core machine, idle: numpy 1.9 s, JAX 1.7, MXNet 3.9, PyTorch 4.3, TensorFlow 6.0),
+28% of the whole book's execution.  A *fork server* pays it once per backend: a process started
+in the kernels' environment that imports what a new kernel imports before its first cell
+(ipykernel and IPython, mlbook, the backend's framework, matplotlib) and nothing else, runs no
+computation, and then waits.  For each section it forks a child; the child becomes a new
+ipykernel process (the same ``ipykernel_launcher`` command line, connection file and
+environment the kernel manager would have started), and :class:`mlbook.kernel.SectionKernel`
+talks to it exactly as to a kernel it started itself.  A section therefore still runs in a
+process of its own that no other section has touched; only the imports are shared.
+
+What keeps a forked kernel's numbers those of a new kernel (``tests/test_forkserver.py`` runs
+sections of every chapter both ways on every backend and requires identical outputs):
+
+* the server runs no framework computation before it forks: every backend's thread pools, JAX's
+  XLA client, TensorFlow's eager context and MXNet's engine are created lazily, in the child,
+  exactly when a new kernel creates them; the server checks that it is single-threaded;
+* the server's environment is the kernel's (thread pins, ``XLA_FLAGS``, ...), and it refuses a
+  kernel whose environment differs in anything but the per-run variables
+  (:data:`PER_RUN_VARIABLES`);
+* what a framework can observe when it is imported is what it sees in a kernel: the inline
+  matplotlib backend named in ``MPLBACKEND``, IPython's prompts in ``sys.ps1``/``sys.ps2``
+  (TensorFlow's logger checks them), and ``sys.stdout``/``sys.stderr`` forwarding to whatever
+  the kernel installs (a logging handler made at import writes to the kernel's streams);
+* the child resets what fork shares: Python's ``random`` state is seeded anew, signal handlers
+  are Python's defaults, the process leads a session of its own (as a kernel the manager
+  starts does).
+
+Fork is Linux- and macOS-only; :func:`available` says whether it is used, and
+``MLBOOK_FORK=0`` turns it off (every section then starts a kernel of its own).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from typing import Any, Mapping
+
+__all__ = ["ForkServer", "server_for", "available", "FORK_ENV", "PER_RUN_VARIABLES",
+           "shutdown_all"]
+
+#: Environment variable that turns forked kernels off (``0``) for ``mlbook run``, ``mlbook
+#: build`` and the tests.
+FORK_ENV = "MLBOOK_FORK"
+
+#: Variables that differ from one kernel to the next and are read only while a section runs,
+#: so a forked kernel may get values its server did not have.
+PER_RUN_VARIABLES = ("MLBOOK_REPORT", "JPY_PARENT_PID", "JPY_SESSION_NAME")
+
+#: Seconds the server may take to import everything.
+STARTUP_TIMEOUT = 180
+
+#: Modules a new kernel has imported before a section's first cell (besides the backend's
+#: framework, which the backend module imports).  ``matplotlib_inline.backend_inline`` is
+#: left out on purpose: importing it outside a kernel would skip its set-up in the kernel.
+PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "mlbook", "mlbook.kernel",
+           "matplotlib", "matplotlib.pyplot")
+
+
+def available() -> bool:
+    """Whether sections run in forked kernels: the platform can fork and ``MLBOOK_FORK`` is not
+    ``0``."""
+    return hasattr(os, "fork") and os.environ.get(FORK_ENV, "1").strip() != "0"
+
+
+def _signature(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """What a kernel's environment must share with its server's."""
+    return tuple(sorted((k, v) for k, v in env.items() if k not in PER_RUN_VARIABLES))
+
+
+class ForkServer:
+    """A process for one backend that forks new kernels (module docs).
+
+    ``env`` is the kernels' environment (the server runs in it); ``backend`` the backend the
+    server imports.  :meth:`fork` starts a kernel and returns its process id; :meth:`close`
+    stops the server (kernels already forked keep running until their manager stops them)."""
+
+    def __init__(self, backend: str, env: Mapping[str, str]) -> None:
+        self.backend = backend
+        self.signature = _signature(env)
+        self._lock = threading.Lock()
+        ours, theirs = socket.socketpair()
+        self._socket = ours
+        self._reader = ours.makefile("r", encoding="utf-8")
+        env = dict(env)
+        env.pop("MLBOOK_REPORT", None)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mlbook.forkserver", str(theirs.fileno()), backend],
+            env=env, stdin=subprocess.DEVNULL, pass_fds=[theirs.fileno()],
+            start_new_session=True)
+        theirs.close()
+        ready = self._receive(STARTUP_TIMEOUT)
+        if "error" in ready:
+            self.close()
+            raise RuntimeError(f"the {backend} fork server could not start: {ready['error']}")
+
+    def _receive(self, timeout: float) -> dict[str, Any]:
+        self._socket.settimeout(timeout)
+        try:
+            line = self._reader.readline()
+        except (TimeoutError, socket.timeout):
+            line = ""
+        if not line:
+            code = self.process.poll()
+            raise RuntimeError(f"the {self.backend} fork server "
+                               + ("did not answer" if code is None else f"exited ({code})"))
+        return json.loads(line)
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def fork(self, argv: list[str], env: Mapping[str, str], cwd: str) -> int:
+        """Start a kernel from ``argv`` (an ``ipykernel_launcher`` command line, as the kernel
+        manager builds it) in ``env`` and ``cwd``; its process id.  ``ValueError`` when ``env``
+        is not the server's environment (apart from :data:`PER_RUN_VARIABLES`)."""
+        if _signature(env) != self.signature:
+            theirs = dict(_signature(env))
+            ours = dict(self.signature)
+            differ = sorted(k for k in set(theirs) | set(ours) if theirs.get(k) != ours.get(k))
+            raise ValueError(f"a kernel's environment differs from its fork server's in "
+                             f"{differ}: start a server for that environment (server_for)")
+        request = json.dumps({"argv": list(argv), "env": dict(env), "cwd": str(cwd)}) + "\n"
+        with self._lock:
+            self._socket.sendall(request.encode())
+            reply = self._receive(60)
+        if "error" in reply:
+            raise RuntimeError(f"the {self.backend} fork server could not start a kernel: "
+                               f"{reply['error']}")
+        return int(reply["pid"])
+
+    def close(self) -> None:
+        try:
+            self._socket.close()                  # the server exits when it reads the end
+        except OSError:
+            pass
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+_servers: dict[tuple[str, tuple[tuple[str, str], ...]], ForkServer] = {}
+_servers_lock = threading.Lock()
+
+
+def server_for(backend: str, env: Mapping[str, str]) -> ForkServer:
+    """This process's fork server for ``backend`` in ``env`` (started on first use, and again if
+    it died)."""
+    key = (backend, _signature(env))
+    with _servers_lock:
+        server = _servers.get(key)
+        if server is None or not server.alive:
+            server = _servers[key] = ForkServer(backend, env)
+        return server
+
+
+@atexit.register
+def shutdown_all() -> None:
+    """Stop every fork server this process started."""
+    with _servers_lock:
+        servers = list(_servers.values())
+        _servers.clear()
+    for server in servers:
+        server.close()
+
+
+# ---------------------------------------------------------------------- the kernel's process
+class ForkedProcess:
+    """A forked kernel, as jupyter_client's local provisioner sees a ``Popen``: it polls, waits
+    for, signals and kills it.  The kernel is the server's child (the server reaps it), so its
+    exit status is not known here: :meth:`poll` gives -1 once it has gone."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                self.returncode = -1
+            except PermissionError:       # a new process of someone else's took the number
+                self.returncode = -1
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
+            time.sleep(0.02)
+        return self.returncode  # type: ignore[return-value]
+
+    def send_signal(self, signum: int) -> None:
+        try:
+            os.kill(self.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+def provisioner_class() -> type:
+    """A jupyter_client provisioner that starts kernels through a fork server (imported late:
+    jupyter_client is book-building machinery)."""
+    from jupyter_client.provisioning import LocalProvisioner
+
+    class ForkProvisioner(LocalProvisioner):  # type: ignore[misc, valid-type]
+        """LocalProvisioner whose ``launch_kernel`` forks instead of starting a process.
+        ``fork_backend`` names the server's backend."""
+
+        fork_backend: str = ""
+
+        async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
+            env = dict(kwargs.get("env") or os.environ)
+            env["JPY_PARENT_PID"] = str(os.getpid())   # as jupyter_client's launcher sets it
+            cwd = str(kwargs.get("cwd") or os.getcwd())
+            server = server_for(self.fork_backend, env)
+            pid = server.fork(cmd, env, cwd)
+            self.process = ForkedProcess(pid)
+            self.pid = self.pgid = pid                 # the kernel leads its own session
+            self.cwd = cwd
+            return self.connection_info
+
+    return ForkProvisioner
+
+
+# ---------------------------------------------------------------------- inside the server
+class _Forward:
+    """Stands for ``sys.stdout``/``sys.stderr`` while the server imports: whatever keeps a
+    reference to it (a logging handler) writes to the stream the kernel installs later."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def _target(self) -> Any:
+        stream = getattr(sys, self._name)
+        return getattr(sys, f"__{self._name}__") if stream is self else stream
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._target(), attr)
+
+    def write(self, text: str) -> int:
+        return self._target().write(text)
+
+    def flush(self) -> None:
+        self._target().flush()
+
+    def close(self) -> None:
+        """Nothing: the stream is the kernel's (``logging.shutdown``, which ipykernel's set-up
+        runs, closes absl's handler, and absl closes a stream it takes for a file)."""
+
+
+def _os_threads() -> int:
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:                      # not Linux: Python's own count
+        return threading.active_count()
+
+
+def _serve(fd: int, backend: str) -> None:
+    channel = socket.socket(fileno=fd)
+    reader = channel.makefile("r", encoding="utf-8")
+
+    def say(message: dict[str, Any]) -> None:
+        channel.sendall((json.dumps(message) + "\n").encode())
+
+    # what a framework may look at while it is imported, as in a kernel (module docs)
+    if sys.path and (sys.path[0] in ("", os.getcwd())):
+        del sys.path[0]                          # as ipykernel_launcher does
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    sys.ps1, sys.ps2 = "In : ", "...: "          # IPython's InteractiveShell.init_prompts
+    sys.stdout, sys.stderr = _Forward("stdout"), _Forward("stderr")
+    try:
+        import importlib
+        for module in PRELOAD:
+            importlib.import_module(module)
+        from mlbook import backends
+        backends.set_backend(backend)
+        backends.current()
+        threads = _os_threads()
+        if threads != 1:
+            raise RuntimeError(f"{threads} threads after the imports; forking would leave all "
+                               f"but one behind (set the kernels' thread variables)")
+    except BaseException as err:                 # tell the parent why, then go
+        say({"error": f"{type(err).__name__}: {err}"})
+        raise SystemExit(1)
+    del sys.ps1, sys.ps2
+    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)    # kernels are reaped as they exit
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    say({"ready": True, "pid": os.getpid()})
+    for line in reader:
+        request = json.loads(line)
+        try:
+            argv = request["argv"]
+            if argv[1:3] != ["-m", "ipykernel_launcher"]:
+                raise ValueError(f"not an ipykernel_launcher command line: {argv}")
+            pid = os.fork()
+        except Exception as err:
+            say({"error": f"{type(err).__name__}: {err}"})
+            continue
+        if pid == 0:
+            code = 1
+            try:
+                reader.close()
+                channel.close()
+                code = _become_kernel(argv, request["env"], request["cwd"])
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else 0
+            except BaseException:
+                import traceback
+                traceback.print_exc()
+            finally:
+                try:
+                    atexit._run_exitfuncs()
+                finally:
+                    os._exit(code)
+        say({"pid": pid})
+
+
+def _become_kernel(argv: list[str], env: dict[str, str], cwd: str) -> int:
+    """In a forked child: start the kernel ``argv`` describes, as ``python -m
+    ipykernel_launcher`` would."""
+    import random
+
+    os.setsid()
+    for signum in (signal.SIGCHLD, signal.SIGINT):
+        signal.signal(signum, signal.SIG_DFL if signum == signal.SIGCHLD
+                      else signal.default_int_handler)
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    random.seed()                                    # a new process's state, not the server's
+    import importlib.util
+    sys.argv = [importlib.util.find_spec("ipykernel_launcher").origin] + list(argv[3:])
+    from ipykernel import kernelapp
+    kernelapp.launch_new_instance()
+    return 0
+
+
+if __name__ == "__main__":
+    _serve(int(sys.argv[1]), sys.argv[2])

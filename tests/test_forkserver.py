@@ -1,0 +1,210 @@
+"""A kernel forked from a fork server (``mlbook.forkserver``) gives what a kernel started for
+the section alone gives: the same outputs, byte for byte, and the same reported numbers.
+
+``test_forked_kernels_give_a_new_kernels_outputs`` runs a section of every chapter both ways on
+every selected backend (the sections are short ones that exercise what could differ: imports
+of every framework, convolutions, random draws, figures, warnings, training).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from mlbook import book, execution, forkserver
+from mlbook.kernel import SectionKernel, output_differences, reads_clock
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+#: One section of every chapter, each a few seconds long on every backend.
+SAME_SECTIONS = [
+    "ch01_introduction/installation",
+    "ch02_preliminaries/autograd",
+    "ch03_linear_networks/softmax_regression_concise",
+    "ch04_multilayer_perceptrons/dropout",
+    "ch05_builders_guide/read_write",                     # loads a model on every framework
+    "ch06_convolutional_neural_networks/lenet",
+    "ch07_modern_cnns/batch_norm",
+    "ch08_recurrent_neural_networks/rnn_concise",
+    "ch09_modern_rnns/encoder_decoder",
+    "ch10_computer_vision/anchor",
+    "ch11_optimization/momentum",
+    "ch12_attention/attention_scoring",
+    "ch13_detection_segmentation/transposed_conv",
+    "ch14_nlp_pretraining/word2vec",
+]
+
+HEADER = ("---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n"
+          "    format_version: 0.13\nkernelspec:\n  display_name: Python 3\n  language: python\n"
+          "  name: python3\n---\n# A section\n\n")
+
+
+def cells(*sources: str) -> str:
+    return HEADER + "".join(f"```{{code-cell}} ipython3\n{s}\n```\n\n" for s in sources)
+
+
+def test_the_chosen_sections_cover_every_chapter():
+    chapters = {p.parent.name for p in book.sections()}
+    assert {s.split("/")[0] for s in SAME_SECTIONS} == chapters
+    assert all((ROOT / "chapters" / f"{s}.md").exists() for s in SAME_SECTIONS)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+@pytest.mark.parametrize("section", SAME_SECTIONS, ids=[s.split("/")[1] for s in SAME_SECTIONS])
+def test_forked_kernels_give_a_new_kernels_outputs(all_backends, section):
+    path = ROOT / "chapters" / f"{section}.md"
+
+    def both(backend: str) -> list[str]:
+        forked = book.run_section(path, backend, fork=True)
+        new = book.run_section(path, backend, fork=False)
+        problems = output_differences(forked.notebook, new.notebook)
+        if forked.values != new.values:
+            problems.append(f"reported numbers: forked {forked.values}, new {new.values}")
+        return [f"{backend}: {p}" for p in problems]
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        problems = [p for found in pool.map(both, all_backends) for p in found]
+    assert not problems, "\n".join(problems)
+
+
+# ---- the comparison itself -----------------------------------------------------------------
+
+def _notebook(*outputs_per_cell, sources=None):
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    for i, outputs in enumerate(outputs_per_cell):
+        cell = nbformat.v4.new_code_cell((sources or {}).get(i, f"cell {i}"))
+        cell.outputs = [nbformat.from_dict(o) for o in outputs]
+        nb.cells.append(cell)
+    return nb
+
+
+def _stream(text, name="stdout"):
+    return {"output_type": "stream", "name": name, "text": text}
+
+
+def test_output_differences_finds_a_changed_digit_and_joins_streams():
+    a = _notebook([_stream("loss 0.25\n"), _stream("done\n")], [_stream("x")])
+    same = _notebook([_stream("loss 0.25\ndone\n")], [_stream("x")])
+    other = _notebook([_stream("loss 0.26\ndone\n")], [_stream("x")])
+    assert output_differences(a, same) == []
+    assert output_differences(a, other) == ["code cell 1: output 1 differs (1 and 1 outputs)"]
+    err = _notebook([_stream("loss 0.25\ndone\n"), _stream("warning\n", "stderr")], [_stream("x")])
+    assert output_differences(a, err) == ["code cell 1: output 2 differs (1 and 2 outputs)"]
+    assert output_differences(a, _notebook([], [])) != []
+
+
+def test_output_differences_compares_cells_that_read_the_clock_by_kind():
+    source = {0: "timer = train.Timer()\nprint(f'{timer.stop():.3f} sec')"}
+    assert reads_clock(source[0]) and not reads_clock("print(1)")
+    a = _notebook([_stream("0.012 sec\n")], sources=source)
+    b = _notebook([_stream("0.013 sec\n")], sources=source)
+    assert output_differences(a, b) == []
+    c = _notebook([_stream("0.013 sec\n", "stderr")], sources=source)
+    assert output_differences(a, c) != []
+
+
+# ---- the server ----------------------------------------------------------------------------
+
+def _kernel_env(backend="numpy"):
+    return dict(os.environ, **execution.environment(execution.BOOK_THREADS),
+                MLBOOK_BACKEND=backend)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_kernel_is_a_new_process_with_the_kernels_state(tmp_path):
+    (tmp_path / "here").mkdir()
+    section = tmp_path / "here" / "probe.md"
+    section.write_text(cells(
+        "import os, sys, random\nfrom mlbook import book\nimport mlbook as mb",
+        "book.report('own session', os.getsid(0) == os.getpid())\n"
+        "book.report('in its folder', os.getcwd().endswith('here'))\n"
+        "book.report('report file', 'MLBOOK_REPORT' in os.environ)\n"
+        "book.report('threads pinned', os.environ['MLBOOK_THREADS'] == '1')\n"
+        "book.report('seeded', float(mb.item(mb.normal(0, 1, ()))))\n"
+        "book.report('python random', random.random())",
+        "print('to stdout'); print('to stderr', file=sys.stderr)",
+        "import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0])\nplt.show()"))
+    runs = [book.run_section(section, "numpy", fork=fork) for fork in (True, True, False)]
+    for run in runs:
+        assert run.values["own session"] == 1 and run.values["in its folder"] == 1
+        assert run.values["report file"] == 1 and run.values["threads pinned"] == 1
+    assert runs[0].values["seeded"] == runs[2].values["seeded"]      # mlbook's seed 0
+    # Python's own generator is seeded anew in each kernel, as in a new process
+    assert runs[0].values["python random"] != runs[1].values["python random"]
+    outputs = [c.outputs for c in runs[0].notebook.cells if c.cell_type == "code"]
+    assert [o["name"] for o in outputs[2]] == ["stdout", "stderr"]
+    assert "image/svg+xml" in outputs[3][0]["data"]
+    assert output_differences(runs[0].notebook, runs[2].notebook) == [
+        "code cell 2: output 1 differs (1 and 1 outputs)"]      # only the python random draw
+
+
+def test_a_server_refuses_a_kernel_of_another_environment():
+    env = _kernel_env()
+    server = forkserver.server_for("numpy", env)
+    assert server.alive and forkserver.server_for("numpy", env) is server
+    other = dict(env, MLBOOK_THREADS="2")
+    with pytest.raises(ValueError, match=r"differs from its fork server's in \['MLBOOK_THREADS'\]"):
+        server.fork([sys.executable, "-m", "ipykernel_launcher", "-f", "x.json"], other, ".")
+    with pytest.raises(RuntimeError, match="not an ipykernel_launcher command line"):
+        server.fork([sys.executable, "-c", "print(1)"], env, ".")
+    # a per-run variable may differ
+    assert "MLBOOK_REPORT" in forkserver.PER_RUN_VARIABLES
+
+
+def test_a_server_that_cannot_import_its_backend_says_why():
+    env = _kernel_env()
+    with pytest.raises(RuntimeError, match="fork server could not start: .*no-such-backend"):
+        forkserver.ForkServer("no-such-backend", env)
+
+
+def test_a_dead_server_is_replaced():
+    env = _kernel_env()
+    server = forkserver.server_for("numpy", env)
+    server.process.kill()
+    server.process.wait()
+    assert not server.alive
+    again = forkserver.server_for("numpy", env)
+    assert again is not server and again.alive
+
+
+def test_forked_process_polls_and_kills_like_popen():
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    process = forkserver.ForkedProcess(child.pid)
+    assert process.poll() is None
+    process.send_signal(signal.SIGKILL)
+    child.wait()                          # reaped, as the server reaps its kernels
+    assert process.wait(5) == -1 and process.poll() == -1
+    process.kill()                        # a kernel that is gone already: nothing happens
+
+
+def test_fork_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv(forkserver.FORK_ENV, "0")
+    assert not forkserver.available() and not SectionKernel("numpy").fork
+    monkeypatch.setenv(forkserver.FORK_ENV, "1")
+    assert forkserver.available() == hasattr(os, "fork")
+    assert SectionKernel("numpy", fork=False).fork is False
+
+
+def test_the_forwarding_stream_never_closes_the_real_one(capfd):
+    stream = forkserver._Forward("stdout")
+    stream.close()                        # what absl's handler does on logging.shutdown()
+    stream.write("still open\n")
+    stream.flush()
+    assert "still open" in capfd.readouterr().out
+
+
+def test_object_addresses_are_not_compared():
+    a = _notebook([{"output_type": "execute_result", "execution_count": 1, "metadata": {},
+                    "data": {"text/plain": "<ArrayBox at 0x7f1cdc5b6e80>"}}])
+    b = _notebook([{"output_type": "execute_result", "execution_count": 1, "metadata": {},
+                    "data": {"text/plain": "<ArrayBox at 0x7f0024d6f980>"}}])
+    c = _notebook([{"output_type": "execute_result", "execution_count": 1, "metadata": {},
+                    "data": {"text/plain": "<ArrayBox of 0x7f0024d6f980>"}}])
+    assert output_differences(a, b) == [] and output_differences(b, c) != []
