@@ -43,17 +43,34 @@ def report(name: str, value: Any, tol: float | None = None) -> Any:
 
     ``tol`` is how far the backends may differ on it (absolute or relative,
     :data:`DEFAULT_TOLERANCE` when None); a section that loosens it says why in its prose.
-    Outside ``mlbook run``, the tests and the website build this does nothing."""
+    Each name is reported once per section: a second report of the same name fails the run,
+    naming both cells.  Outside ``mlbook run``, the tests and the website build this does
+    nothing."""
     path = os.environ.get(REPORT_ENV)
     if path:
         from . import ops
         number = float(ops.item(value)) if not isinstance(value, (int, float)) else float(value)
-        record = {"name": name, "value": number}
+        record: dict[str, Any] = {"name": name, "value": number}
+        cell = _code_cell()
+        if cell is not None:
+            record["cell"] = cell
         if tol is not None:
             record["tol"] = float(tol)
         with open(path, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
     return value
+
+
+def _code_cell() -> int | None:
+    """The number of the code cell running now, in a kernel that runs a section: IPython
+    counts a cell before running it (its count is then the next cell's), and the book's kernels
+    run nothing else with history."""
+    import sys
+    if "IPython" not in sys.modules:
+        return None
+    from IPython import get_ipython
+    count = getattr(get_ipython(), "execution_count", None)
+    return count - 1 if isinstance(count, int) else None
 
 
 class SectionError(RuntimeError):
@@ -111,17 +128,23 @@ def run_section(path: str | os.PathLike, backend: str | None = None, timeout: in
         return kernel.run(path)
 
 
-def _read_values(path: str) -> tuple[dict[str, float], dict[str, float]]:
+def _read_values(path: str) -> tuple[dict[str, float], dict[str, float], list[str]]:
+    """The numbers a run reported, their tolerances, and a description of each name reported
+    more than once (with the cells that reported it)."""
     values: dict[str, float] = {}
     tolerances: dict[str, float] = {}
+    cells: dict[str, list[Any]] = {}
     with open(path, encoding="utf-8") as f:
         for line in f:
             if line.strip():
                 item = json.loads(line)
                 values[item["name"]] = item["value"]
+                cells.setdefault(item["name"], []).append(item.get("cell", "?"))
                 if "tol" in item:
                     tolerances[item["name"]] = item["tol"]
-    return values, tolerances
+    twice = [f"{name!r} in code cells {' and '.join(str(c) for c in where)}"
+             for name, where in cells.items() if len(where) > 1]
+    return values, tolerances, twice
 
 
 # ---- the book's order -----------------------------------------------------------------------

@@ -106,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_merge = sub.add_parser("merge-cache", help="merge the caches of a sharded build")
     p_merge.add_argument("caches", nargs="+", help="cache folders of the shards")
     p_merge.add_argument("--into", required=True, help="the cache folder to merge them into")
+    p_merge.add_argument("--root", default=".",
+                         help="the mlbook checkout whose chapters the entries are checked "
+                              "against (default: here)")
     args = parser.parse_args(argv)
     if args.command == "info":
         print(info(check_imports=not args.no_import))
@@ -113,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "build":
         return build(args)
     if args.command == "merge-cache":
-        return merge_cache(args.caches, args.into)
+        return merge_cache(args.caches, args.into, args.root)
     return run(args.sections, args.backend, args.timeout, args.threads)
 
 
@@ -125,13 +128,19 @@ def _shard(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
-def merge_cache(caches: Sequence[str], into: str) -> int:
-    """``mlbook merge-cache``: copy the shards' cache entries into one cache folder."""
+def merge_cache(caches: Sequence[str], into: str, root: str = ".") -> int:
+    """``mlbook merge-cache``: copy the shards' cache entries into one cache folder, each
+    checked against the key of the run it claims (the sections in ``root``'s chapters)."""
+    import pathlib
     from .site.cache import ExecutionCache
     target = ExecutionCache(into)
+    chapters = pathlib.Path(root) / "chapters"
     try:
+        if not chapters.is_dir():
+            raise FileNotFoundError(f"no chapters folder in {root}: run mlbook merge-cache from "
+                                    f"the checkout the shards were executed from, or give --root")
         for folder in caches:
-            print(f"{folder}: {target.merge(folder)} entries merged into {into}")
+            print(f"{folder}: {target.merge(folder, chapters)} entries merged into {into}")
     except (FileNotFoundError, ValueError) as err:
         print(f"merge failed: {err}", file=sys.stderr)
         return 1

@@ -36,7 +36,8 @@ import os
 from typing import Any, Mapping
 
 __all__ = ["BOOK_THREADS", "THREADS_ENV", "PERTURB_ENV", "threads", "environment", "apply",
-           "perturb", "warn_unpinned", "parse_threads"]
+           "perturb", "warn_unpinned", "parse_threads", "NUMBER_SETTINGS", "number_settings",
+           "cpu_signature"]
 
 #: Compute threads per kernel when the book is executed (``mlbook run``, ``mlbook build``, the
 #: tests): one, so the numbers do not depend on how many cores a machine has or how many
@@ -66,6 +67,44 @@ _XLA_THREAD_FLAGS = ("xla_cpu_multi_thread_eigen", "intra_op_parallelism_threads
 # matrix products) are library calls at any level.  The level changes how XLA's own loops
 # round, as a thread count does; the sections' tolerances allow for that.
 _XLA_OPT_FLAG = "xla_backend_optimization_level"
+
+
+#: Environment variables, besides the thread pins, that change what a section computes: fused
+#: optimiser kernels (``MLBOOK_FUSED``), exactly compiled steps (``MLBOOK_COMPILE``), TensorFlow's
+#: oneDNN kernels (``TF_ENABLE_ONEDNN_OPTS``, which the TensorFlow backend sets to 0 unless told
+#: otherwise).  With ``XLA_FLAGS`` (see :func:`number_settings`) they key the execution cache.
+NUMBER_SETTINGS = ("MLBOOK_FUSED", "MLBOOK_COMPILE", "TF_ENABLE_ONEDNN_OPTS")
+
+
+def number_settings(n: int = BOOK_THREADS,
+                    base: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    """The settings a kernel started from ``base`` (default: this process's environment) with
+    ``n`` threads computes with, beyond the code and the versions: each of
+    :data:`NUMBER_SETTINGS` as set (None when unset, the library's default), and the
+    ``XLA_FLAGS`` the kernel gets (``base``'s flags with the thread and optimisation flags
+    :func:`environment` adds)."""
+    base = os.environ if base is None else base
+    settings: dict[str, str | None] = {name: base.get(name) for name in NUMBER_SETTINGS}
+    settings["XLA_FLAGS"] = environment(n, base)["XLA_FLAGS"]
+    return settings
+
+
+def cpu_signature() -> str:
+    """The processor, as far as its float32 results go: its model name and instruction-set
+    flags (``/proc/cpuinfo``; the machine type elsewhere).  Two machines of the same kind can
+    have different processors, and vectorised kernels then round differently."""
+    import hashlib
+    import platform
+    try:
+        text = open("/proc/cpuinfo", encoding="utf-8").read()
+    except OSError:
+        return platform.machine() or "unknown"
+    first = text.split("\n\n")[0]
+    fields = dict(line.split(":", 1) for line in first.splitlines() if ":" in line)
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    model = fields.get("model name") or fields.get("CPU part") or platform.machine()
+    flags = " ".join(sorted((fields.get("flags") or fields.get("Features") or "").split()))
+    return f"{model} [{hashlib.sha256(flags.encode()).hexdigest()[:12]}]"
 
 
 def parse_threads(text: str) -> int:

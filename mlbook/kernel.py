@@ -212,8 +212,12 @@ class SectionKernel:
             self.broken = True
             raise
         finally:
-            values, tolerances = _read_values(report_file)
+            values, tolerances, twice = _read_values(report_file)
             os.unlink(report_file)
+        if twice:
+            raise SectionError(f"{path} on backend {self.backend!r} reported a number twice under "
+                               f"one name: {'; '.join(twice)} (the second would hide the first; "
+                               f"give each its own name)")
         return SectionResult(path, self.backend, nb, values, time.perf_counter() - start,
                              tolerances, startup=start - begin)
 

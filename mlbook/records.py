@@ -34,6 +34,9 @@ class BackendRecord:
     #: Modules (or their parents) of the framework's tensor types: how :func:`backend_of`
     #: recognises a tensor without importing anything.
     tensor_modules: tuple[str, ...]
+    #: Other distributions whose version can change what the backend computes (the execution
+    #: cache keys on them too): JAX's compiler lives in jaxlib, TensorFlow's layers in keras.
+    runtime_distributions: tuple[str, ...] = ()
 
     @property
     def install_hint(self) -> str:
@@ -51,9 +54,9 @@ RECORDS: tuple[BackendRecord, ...] = (
     BackendRecord("torch", ("pytorch",), "PyTorch", "torch", ("torch",), "torch", ("torch",)),
     BackendRecord("tensorflow", ("tf",), "TensorFlow", "tensorflow",
                   ("tensorflow-cpu", "tensorflow", "tensorflow-intel"), "tensorflow",
-                  ("tensorflow", "keras")),
+                  ("tensorflow", "keras"), ("keras",)),
     BackendRecord("jax", (), "JAX", "jax", ("jax",), "jax",
-                  ("jax", "jaxlib", "mlbook.backends.jax")),
+                  ("jax", "jaxlib", "mlbook.backends.jax"), ("jaxlib",)),
 )
 
 #: Records by canonical name.

@@ -504,9 +504,22 @@ def test_section_runs_and_agrees_on_every_backend(book_runs, all_backends, path)
 
 
 def kernels() -> list:
+    """This process's kernels: started (``ipykernel`` in the command line) or forked (a child
+    of a fork server, whose command line is its server's)."""
     import psutil
-    return [p for p in psutil.Process().children(recursive=True)
-            if "ipykernel" in " ".join(p.cmdline())]
+
+    def command(p):
+        try:
+            return " ".join(p.cmdline())
+        except psutil.Error:              # gone while we looked
+            return ""
+    found = []
+    for p in psutil.Process().children(recursive=True):
+        parent = p.parent()
+        if "ipykernel" in command(p) or (parent is not None
+                                         and "mlbook.forkserver" in command(parent)):
+            found.append(p)
+    return found
 
 
 def test_run_reports_the_failing_cell(tmp_path):
@@ -523,6 +536,31 @@ def test_run_reports_the_failing_cell(tmp_path):
     assert "\x1b[" not in text                                          # without colour codes
     assert kernels() == []                 # the kernel was shut down, after failure too
     book.run_section(SECTIONS[0], "numpy")
+    assert kernels() == []
+
+
+def test_a_number_reported_twice_under_one_name_fails_the_run(tmp_path):
+    section = tmp_path / "twice.md"
+    section.write_text(SECTIONS[0].read_text().split("```{code-cell}")[0]
+                       + "```{code-cell} ipython3\nfrom mlbook import book\n"
+                         "book.report('loss', 1.0)\n```\n\n"
+                       + "```{code-cell} ipython3\nbook.report('accuracy', 0.5)\n```\n\n"
+                       + "```{code-cell} ipython3\nbook.report('loss', 2.0)\n```\n")
+    with pytest.raises(book.SectionError, match=r"reported a number twice under one name: "
+                                                r"'loss' in code cells 1 and 3"):
+        book.run_section(section, "numpy")
+
+
+def test_a_forked_kernel_is_seen_and_shut_down(tmp_path):
+    section = tmp_path / "wait.md"
+    section.write_text(SECTIONS[0].read_text().split("```{code-cell}")[0]
+                       + "```{code-cell} ipython3\nimport os\nprint(os.getpid())\n```\n")
+    from mlbook.kernel import SectionKernel
+    with SectionKernel("numpy", fork=True) as kernel:
+        result = kernel.run(section)
+        pid = int([c for c in result.notebook.cells if c.cell_type == "code"][0]
+                  .outputs[0]["text"])
+        assert [p.pid for p in kernels()] == [pid]
     assert kernels() == []
 
 

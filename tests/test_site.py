@@ -244,8 +244,62 @@ def test_cache_key_depends_on_source_backend_threads_and_installed_versions(tmp_
     versions = cache_module.environment_versions("torch")
     assert versions["torch"] and versions["numpy"] and versions["mlbook"].startswith("0.1.0+")
     monkeypatch.setattr(cache_module, "environment_versions",
-                        lambda backend: {**versions, "torch": "9.9.9"})
+                        lambda backend, with_docstrings=False: {**versions, "torch": "9.9.9"})
     assert cache.key("# A section", "torch") != key
+
+
+@pytest.mark.parametrize("variable, value", [
+    ("MLBOOK_FUSED", "0"), ("MLBOOK_COMPILE", "0"), ("TF_ENABLE_ONEDNN_OPTS", "1"),
+    ("XLA_FLAGS", "--xla_cpu_enable_fast_math=true")])
+def test_cache_key_depends_on_the_settings_that_change_numbers(tmp_path, monkeypatch, variable,
+                                                                value):
+    cache = ExecutionCache(tmp_path)
+    monkeypatch.delenv(variable, raising=False)
+    key = cache.key("# A section", "jax")
+    monkeypatch.setenv(variable, value)
+    assert cache.key("# A section", "jax") != key
+
+
+def test_cache_key_ignores_the_thread_flags_the_kernel_gets_anyway(tmp_path, monkeypatch):
+    cache = ExecutionCache(tmp_path)
+    monkeypatch.delenv("XLA_FLAGS", raising=False)
+    key = cache.key("# A section", "jax")
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=true")   # replaced by mlbook
+    assert cache.key("# A section", "jax") == key
+
+
+def test_cache_key_depends_on_the_processor_and_the_runtime_distributions(tmp_path, monkeypatch):
+    from mlbook import execution
+    from mlbook.records import BY_NAME
+    from mlbook.site import cache as cache_module
+    cache = ExecutionCache(tmp_path)
+    key = cache.key("# A section", "jax")
+    signature = execution.cpu_signature()
+    assert signature and "[" in signature            # a model and a hash of its flags
+    monkeypatch.setattr(execution, "cpu_signature", lambda: "Another CPU [000000000000]")
+    assert cache.key("# A section", "jax") != key
+    monkeypatch.undo()
+    assert BY_NAME["jax"].runtime_distributions == ("jaxlib",)
+    assert BY_NAME["tensorflow"].runtime_distributions == ("keras",)
+    versions = cache_module.environment_versions("jax")
+    assert versions["jaxlib"] == versions["jax"]     # installed in step (jax==0.7.1, jaxlib)
+    assert "keras" in cache_module.environment_versions("tensorflow")
+
+
+def test_sections_that_print_the_librarys_source_are_keyed_on_its_docstrings(tmp_path):
+    from mlbook.site import cache as cache_module
+    assert cache_module.reads_library_source("import inspect\nprint(inspect.getsource(mb.ones))")
+    assert cache_module.reads_library_source("help(mb.ones)")
+    assert cache_module.reads_library_source("mb.ones??")
+    assert not cache_module.reads_library_source("mb.ones((2, 3))")
+    assert cache_module._mlbook_source_hash(True) != cache_module._mlbook_source_hash(False)
+    cache = ExecutionCache(tmp_path)
+    plain, reading = "mb.ones((2,))", "help(mb.ones)"
+    assert cache.key(plain, "numpy") != cache.key(reading, "numpy")
+    assert cache_module.environment_versions("numpy", True)["mlbook"] != \
+        cache_module.environment_versions("numpy")["mlbook"]
+    lookup = (ROOT / "chapters/ch02_preliminaries/lookup_api.md").read_text()
+    assert cache_module.reads_library_source(lookup)     # the section that shows mb.ones's source
 
 
 def test_cache_key_ignores_docstrings_and_comments_of_the_library():
@@ -409,7 +463,7 @@ def test_a_build_in_two_shards_gives_the_pages_of_one_build(small_site, tmp_path
     assert not (root / "docs" / "_build" / "html").exists()            # no pages from a shard
     merged = tmp_path / "merged"
     assert cli.main(["merge-cache", str(tmp_path / "shard1"), str(tmp_path / "shard2"),
-                     "--into", str(merged)]) == 0
+                     "--into", str(merged), "--root", str(root)]) == 0
     result = site.build(backends=small_site["names"], root=root, build_dir=tmp_path / "out",
                         cache_dir=merged, log=lambda line: None)
     assert (result.executed, result.cached) == (0, runs)
@@ -419,13 +473,28 @@ def test_a_build_in_two_shards_gives_the_pages_of_one_build(small_site, tmp_path
     with pytest.raises(SystemExit):
         cli.main(["build", "--shard", "3/2"])
     assert "expected i/n with 1 <= i <= n" in capsys.readouterr().err
-    assert cli.main(["merge-cache", str(tmp_path / "nowhere"), "--into", str(merged)]) == 1
+    assert cli.main(["merge-cache", str(tmp_path / "nowhere"), "--into", str(merged),
+                     "--root", str(root)]) == 1
     assert "no cache folder" in capsys.readouterr().err
     damaged = tmp_path / "shard2" / "0damaged.json"
     damaged.write_text("{")
-    assert cli.main(["merge-cache", str(tmp_path / "shard2"), "--into", str(merged)]) == 1
+    assert cli.main(["merge-cache", str(tmp_path / "shard2"), "--into", str(merged),
+                     "--root", str(root)]) == 1
     assert "0damaged.json is not a readable cache entry" in capsys.readouterr().err
     assert damaged.exists()                              # refused, not deleted
+    damaged.unlink()
+    # an entry that is not the run it claims (here: another backend's) is refused
+    entry = next(iter(site.cache.ExecutionCache(tmp_path / "shard2").entries()))
+    record = json.loads(entry.read_text())
+    record["backend"] = next(b for b in ("numpy", "torch") if b != record["backend"])
+    forged = tmp_path / "forged"
+    forged.mkdir()
+    (forged / entry.name).write_text(json.dumps(record))
+    fresh = tmp_path / "fresh"
+    assert cli.main(["merge-cache", str(forged), "--into", str(fresh), "--root", str(root)]) == 1
+    assert f"claims {record['section']} on {record['backend']}, but its key" in \
+        capsys.readouterr().err
+    assert not (fresh / entry.name).exists()
 
 
 def test_failing_cell_fails_the_build_with_section_backend_cell_and_traceback(tmp_path):

@@ -1,13 +1,24 @@
 """The execution cache of the website build: one executed notebook per (section, backend).
 
-An entry's key hashes what decides the section's output: the section's source text, the backend,
-the execution setting (compute threads per kernel), and the installed versions (Python, the backend's framework, numpy, matplotlib, pandas,
-scikit-learn, and mlbook itself: its version and a hash of its source files, because a fix in a
-layer changes the numbers every section prints; the website package itself is left out).  A rebuild with nothing changed finds every
-entry; editing one section misses only its entries.
+An entry's key hashes everything that decides the section's output:
 
+* the section's source text, the backend and the compute threads per kernel;
+* the settings that change numbers (:func:`mlbook.execution.number_settings`: fused kernels,
+  exact compilation, TensorFlow's oneDNN switch, the ``XLA_FLAGS`` the kernel gets) and the
+  processor (:func:`mlbook.execution.cpu_signature`: float32 results differ between CPUs);
+* the installed versions: Python, the backend's framework and the distributions its record
+  names (jaxlib, keras), numpy, autograd, matplotlib, pandas, scikit-learn, ipykernel, and
+  mlbook itself: its version and a hash of its source files, because a fix in a layer changes
+  the numbers every section prints.  The hash leaves out the website package and the command
+  line, and it leaves out docstrings and comments, so documenting the library does not
+  re-execute the book, except for the sections that print the library's own source or
+  documentation (:func:`reads_library_source`: ``inspect.getsource``, ``help``, ``??``,
+  ``__doc__``), which are keyed on the full source.
+
+A rebuild with nothing changed finds every entry; editing one section misses only its entries.
 Entries are written to a temporary file and renamed, so an interrupted build never leaves a
-half-written entry behind.
+half-written entry behind; an entry merged from another cache (:meth:`ExecutionCache.merge`)
+is checked against its key.
 """
 
 from __future__ import annotations
@@ -26,7 +37,8 @@ from typing import Any
 
 from .. import __version__, backends, execution
 
-__all__ = ["ExecutionCache", "CachedRun", "environment_versions"]
+__all__ = ["ExecutionCache", "CachedRun", "environment_versions", "reads_library_source",
+           "SECONDS_RECORD"]
 
 #: Distributions whose versions key every entry (the framework of the backend is added).
 COMMON_DISTRIBUTIONS = ("numpy", "autograd", "matplotlib", "pandas", "scikit-learn", "ipykernel")
@@ -42,6 +54,7 @@ class CachedRun:
     tolerances: dict[str, float]      # their agreement tolerances, where the section set one
     seconds: float                    # time in the section's cells
     startup: float = 0.0              # time before its first cell (starting the kernel)
+    threads: int = execution.BOOK_THREADS     # compute threads per kernel it ran with
 
 
 def _version(dist: str) -> str | None:
@@ -51,8 +64,18 @@ def _version(dist: str) -> str | None:
         return None
 
 
+#: What in a section's code shows the library's own source or documentation.
+_INTROSPECTION = ("getsource", "help(", "??", "__doc__", "inspect.getdoc")
+
+
+def reads_library_source(source: str) -> bool:
+    """Whether a section (its text ``source``) prints source code or docstrings, so that its
+    output changes with the library's docstrings too."""
+    return any(mark in source for mark in _INTROSPECTION)
+
+
 @functools.lru_cache(maxsize=None)
-def _mlbook_source_hash() -> str:
+def _mlbook_source_hash(with_docstrings: bool = False) -> str:
     """A hash of the mlbook source a section's output can depend on: the code of every module
     but this package's and the command line's (building the website or parsing a command does
     not change what a section prints), without docstrings and comments (its syntax tree), so
@@ -65,7 +88,8 @@ def _mlbook_source_hash() -> str:
     for path in sorted(p for p in root.rglob("*.py")
                        if here not in p.parents and p not in outside):
         digest.update(str(path.relative_to(root)).encode())
-        digest.update(_code_of(path.read_text(encoding="utf-8")).encode())
+        text = path.read_text(encoding="utf-8")
+        digest.update((text if with_docstrings else _code_of(text)).encode())
     return digest.hexdigest()[:16]
 
 
@@ -81,18 +105,26 @@ def _code_of(source: str) -> str:
     return ast.dump(tree)
 
 
-def environment_versions(backend: str) -> dict[str, str | None]:
-    """The versions that key a cache entry for ``backend``."""
+def environment_versions(backend: str, with_docstrings: bool = False) -> dict[str, str | None]:
+    """The versions that key a cache entry for ``backend`` (``with_docstrings``: mlbook's hash
+    covers its docstrings too)."""
+    from ..records import BY_NAME
     versions: dict[str, str | None] = {
         "python": platform.python_version(),
-        "mlbook": f"{__version__}+{_mlbook_source_hash()}",
+        "mlbook": f"{__version__}+{_mlbook_source_hash(with_docstrings)}",
     }
     for dist in COMMON_DISTRIBUTIONS:
         versions[dist] = _version(dist)
     for dist in backends.DISTRIBUTIONS[backend]:       # the framework, under whichever name
         if _version(dist) is not None:
             versions[dist] = _version(dist)
+    for dist in BY_NAME[backend].runtime_distributions:
+        versions[dist] = _version(dist)
     return versions
+
+
+#: The file in a cache folder where builds record the seconds each run took (no entry).
+SECONDS_RECORD = "seconds.json"
 
 
 class ExecutionCache:
@@ -105,7 +137,10 @@ class ExecutionCache:
         """The entry key for a section whose text is ``source``, run on ``backend`` with
         ``threads`` compute threads per kernel."""
         blob = json.dumps({"source": source, "backend": backend, "threads": threads,
-                           "versions": environment_versions(backend)}, sort_keys=True)
+                           "settings": execution.number_settings(threads),
+                           "cpu": execution.cpu_signature(),
+                           "versions": environment_versions(
+                               backend, reads_library_source(source))}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def _path(self, key: str) -> pathlib.Path:
@@ -121,33 +156,60 @@ class ExecutionCache:
             notebook = nbformat.from_dict(record["notebook"])
             return CachedRun(record["section"], record["backend"], notebook, record["values"],
                              record.get("tolerances", {}), record["seconds"],
-                             record.get("startup", 0.0))
+                             record.get("startup", 0.0),
+                             record.get("threads", execution.BOOK_THREADS))
         except FileNotFoundError:
             return None
         except (ValueError, KeyError, TypeError):
             path.unlink(missing_ok=True)
             return None
 
-    def merge(self, other: str | os.PathLike) -> int:
+    def entries(self) -> list[pathlib.Path]:
+        """The files of the cache's entries: every ``.json`` file but :data:`SECONDS_RECORD`
+        (a file that is not an entry is refused where it is read)."""
+        return sorted(p for p in self.directory.glob("*.json") if p.name != SECONDS_RECORD)
+
+    def merge(self, other: str | os.PathLike,
+              chapters_dir: str | os.PathLike | None = None) -> int:
         """Copy the entries of the cache folder ``other`` that this one lacks (the caches of
         the shards of a build, executed on several machines); returns how many.  An entry
-        that cannot be read is refused, with its file named, and left where it is."""
+        that cannot be read is refused, with its file named, and left where it is.  With
+        ``chapters_dir``, each entry must also be the run its key says: the key computed here
+        for the section and backend it claims (their source in ``chapters_dir``, this
+        machine's versions, settings and processor) must be its file's name, else it is
+        refused (a shard executed from other sources, or on another processor, is executed
+        again rather than shown)."""
         other = pathlib.Path(other)
         if not other.is_dir():
             raise FileNotFoundError(f"no cache folder {other}")
         copied = 0
-        for path in sorted(other.glob("*.json")):
+        for path in ExecutionCache(other).entries():
             if self._path(path.stem).exists():
                 continue
             try:
                 record = json.loads(path.read_text(encoding="utf-8"))
                 run = CachedRun(record["section"], record["backend"], record["notebook"],
                                 record["values"], record.get("tolerances", {}),
-                                record["seconds"], record.get("startup", 0.0))
+                                record["seconds"], record.get("startup", 0.0),
+                                record.get("threads", execution.BOOK_THREADS))
             except (ValueError, KeyError, TypeError) as err:
                 raise ValueError(f"{path} is not a readable cache entry ({err!r}): execute its "
                                  f"section again (mlbook build --shard) or delete the "
                                  f"file") from None
+            if chapters_dir is not None:
+                section = pathlib.Path(chapters_dir) / run.section
+                if not section.exists():
+                    raise ValueError(f"{path} claims the section {run.section}, which is not in "
+                                     f"{chapters_dir}: delete the file, or merge with the "
+                                     f"checkout it was executed from")
+                expected = self.key(section.read_text(encoding="utf-8"), run.backend,
+                                    run.threads)
+                if expected != path.stem:
+                    raise ValueError(f"{path} claims {run.section} on {run.backend}, but its key "
+                                     f"is not that run's here (another source of the section, "
+                                     f"other versions or settings, or another processor): "
+                                     f"execute that shard again with this checkout on this kind "
+                                     f"of machine, or delete the file")
             self.put(path.stem, run)
             copied += 1
         return copied

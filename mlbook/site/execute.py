@@ -34,7 +34,7 @@ from typing import Any, Callable, Sequence
 
 from .. import execution
 from ..book import SectionError
-from .cache import CachedRun, ExecutionCache
+from .cache import SECONDS_RECORD, CachedRun, ExecutionCache
 
 __all__ = ["execute_sections", "Execution", "BuildError", "default_jobs", "parse_shard",
            "known_seconds", "slowest_runs", "SECONDS_FILE"]
@@ -90,10 +90,6 @@ def _run(path: str, backend: str, timeout: int, threads: int) -> Any:
 #: the sections, and its estimate of the time left.
 SECONDS_FILE = pathlib.Path("benchmarks") / "results" / "book_sections.json"
 
-#: The cache folder's own record of the same, updated by every build that executes something.
-_CACHE_SECONDS = "seconds.json"
-
-
 def known_seconds(cache: ExecutionCache, root: pathlib.Path | None = None) -> dict[str, float]:
     """Seconds per run (``"section|backend"``, the section relative to the chapters folder,
     cells plus start-up) from the last builds into ``cache``, else from the checkout's
@@ -112,7 +108,7 @@ def known_seconds(cache: ExecutionCache, root: pathlib.Path | None = None) -> di
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             pass                      # no such file, or not a table: only the order suffers
     try:
-        recorded = json.loads((cache.directory / _CACHE_SECONDS).read_text(encoding="utf-8"))
+        recorded = json.loads((cache.directory / SECONDS_RECORD).read_text(encoding="utf-8"))
         seconds.update({k: float(v) for k, v in recorded.items()})
     except (OSError, ValueError, AttributeError, TypeError):
         pass
@@ -129,7 +125,7 @@ def _remember_seconds(cache: ExecutionCache, runs: dict[tuple[str, str], CachedR
     fd, tmp = tempfile.mkstemp(dir=cache.directory, prefix=".tmp-", suffix=".json")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(seconds, f, indent=0, sort_keys=True)
-    os.replace(tmp, cache.directory / _CACHE_SECONDS)
+    os.replace(tmp, cache.directory / SECONDS_RECORD)
 
 
 def slowest_runs(runs: dict[tuple[str, str], CachedRun], count: int = 10) -> list[str]:
@@ -242,7 +238,7 @@ def execute_sections(sections: Sequence[pathlib.Path], backends: Sequence[str],
                     line = f"[{done}/{len(todo)}] FAILED {rel} on {backend}"
                 else:
                     run = CachedRun(rel, backend, result.notebook, result.values,
-                                    result.tolerances, result.seconds, result.startup)
+                                    result.tolerances, result.seconds, result.startup, threads)
                     cache.put(key, run)
                     runs[rel, backend] = executed[rel, backend] = run
                     line = (f"[{done}/{len(todo)}] executed {rel} on {backend} in "
