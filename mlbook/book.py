@@ -28,7 +28,8 @@ from typing import Any
 from . import config, execution
 
 __all__ = ["report", "run_section", "read_section", "sections", "chapter_sections", "compare",
-           "Comparison", "SectionResult", "SectionError", "REPORT_ENV", "DEFAULT_TOLERANCE"]
+           "Comparison", "SectionResult", "SectionError", "REPORT_ENV", "DEFAULT_TOLERANCE",
+           "LOOSE_TOLERANCE", "Quantity", "quantities"]
 
 #: Environment variable naming the file that :func:`report` appends to.
 REPORT_ENV = "MLBOOK_REPORT"
@@ -37,15 +38,24 @@ REPORT_ENV = "MLBOOK_REPORT"
 #: relative (float32 training over hundreds of steps; measured differences are below 1e-6).
 DEFAULT_TOLERANCE = 1e-4
 
+#: A tolerance looser than this must carry its reason (``book.report(..., why=...)``), shown
+#: beside the quantity on the website's Agreement page.
+LOOSE_TOLERANCE = 1e-3
 
-def report(name: str, value: Any, tol: float | None = None) -> Any:
+
+def report(name: str, value: Any, tol: float | None = None, why: str | None = None) -> Any:
     """Record ``value`` (a number) under ``name`` for the run's checks; returns ``value``.
 
     ``tol`` is how far the backends may differ on it (absolute or relative,
-    :data:`DEFAULT_TOLERANCE` when None); a section that loosens it says why in its prose.
-    Each name is reported once per section: a second report of the same name fails the run,
-    naming both cells.  Outside ``mlbook run``, the tests and the website build this does
-    nothing."""
+    :data:`DEFAULT_TOLERANCE` when None).  A tolerance looser than :data:`LOOSE_TOLERANCE`
+    needs ``why``, its reason in a sentence (the Agreement page shows it beside the measured
+    spread); without one, ``report`` raises ``ValueError``.  Each name is reported once per
+    section: a second report of the same name fails the run, naming both cells.  Outside
+    ``mlbook run``, the tests and the website build this records nothing."""
+    if tol is not None and float(tol) > LOOSE_TOLERANCE and not (why and why.strip()):
+        raise ValueError(f"book.report({name!r}, ..., tol={float(tol):g}): a tolerance looser "
+                         f"than {LOOSE_TOLERANCE:g} needs its reason: add why='...' (what makes "
+                         f"the backends differ this much), or tighten it")
     path = os.environ.get(REPORT_ENV)
     if path:
         from . import ops
@@ -56,6 +66,8 @@ def report(name: str, value: Any, tol: float | None = None) -> Any:
             record["cell"] = cell
         if tol is not None:
             record["tol"] = float(tol)
+        if why:
+            record["why"] = why.strip()
         with open(path, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
     return value
@@ -86,6 +98,7 @@ class SectionResult:
     seconds: float                    # in the section's cells
     tolerances: dict[str, float] = dataclasses.field(default_factory=dict)
     startup: float = 0.0              # before the first cell: the kernel's start (or fork)
+    reasons: dict[str, str] = dataclasses.field(default_factory=dict)   # why= of loose ones
 
 
 def read_section(path: str | os.PathLike) -> Any:
@@ -128,11 +141,13 @@ def run_section(path: str | os.PathLike, backend: str | None = None, timeout: in
         return kernel.run(path)
 
 
-def _read_values(path: str) -> tuple[dict[str, float], dict[str, float], list[str]]:
-    """The numbers a run reported, their tolerances, and a description of each name reported
-    more than once (with the cells that reported it)."""
+def _read_values(path: str) -> tuple[dict[str, float], dict[str, float], dict[str, str],
+                                     list[str]]:
+    """The numbers a run reported, their tolerances, the reasons given for loose ones, and a
+    description of each name reported more than once (with the cells that reported it)."""
     values: dict[str, float] = {}
     tolerances: dict[str, float] = {}
+    reasons: dict[str, str] = {}
     cells: dict[str, list[Any]] = {}
     with open(path, encoding="utf-8") as f:
         for line in f:
@@ -142,9 +157,11 @@ def _read_values(path: str) -> tuple[dict[str, float], dict[str, float], list[st
                 cells.setdefault(item["name"], []).append(item.get("cell", "?"))
                 if "tol" in item:
                     tolerances[item["name"]] = item["tol"]
+                if "why" in item:
+                    reasons[item["name"]] = item["why"]
     twice = [f"{name!r} in code cells {' and '.join(str(c) for c in where)}"
              for name, where in cells.items() if len(where) > 1]
-    return values, tolerances, twice
+    return values, tolerances, reasons, twice
 
 
 # ---- the book's order -----------------------------------------------------------------------
@@ -251,4 +268,51 @@ def compare(values: dict[str, dict[str, float]],
                 problems.append(f"{name}: {a:.6g} vs {b:.6g} on {reference} (tolerance {tol:g})")
         out[backend] = Comparison(backend, reference, largest, worst,
                                   sum(n in vals for n in ref), problems)
+    return out
+
+
+@dataclasses.dataclass
+class Quantity:
+    """One reported number of a section across the backends, as the Agreement page lists it."""
+    name: str
+    low: float                        # the smallest and largest value over the backends
+    high: float
+    tolerance: float                  # the section's, or the default
+    reason: str | None                # why the tolerance is loose, where it is
+    spread: float                     # largest |value - reference| / max(1, |reference|)
+    explicit: bool                    # whether the section chose the tolerance
+
+    @property
+    def margin(self) -> float:
+        """The tolerance as a multiple of the spread (inf when the backends agree exactly)."""
+        return self.tolerance / self.spread if self.spread else math.inf
+
+
+def quantities(values: dict[str, dict[str, float]],
+               tolerances: dict[str, dict[str, float]] | None = None,
+               reasons: dict[str, dict[str, str]] | None = None,
+               reference: str | None = None) -> list[Quantity]:
+    """Every number the ``reference`` backend (default: the first) reported, with its range
+    over the backends, its tolerance and reason, and the spread measured in the units of
+    :func:`compare` (relative for values above 1, absolute below).  NaN counts as agreeing
+    only with NaN (an infinite spread otherwise)."""
+    if not values:
+        return []
+    tolerances, reasons = tolerances or {}, reasons or {}
+    reference = reference or next(iter(values))
+    tols = {k: v for b in values for k, v in tolerances.get(b, {}).items()}
+    whys = {k: v for b in values for k, v in reasons.get(b, {}).items()}
+    out = []
+    for name, ref in values[reference].items():
+        seen = [vals[name] for vals in values.values() if name in vals]
+        finite = [v for v in seen if not math.isnan(v)]
+        if math.isnan(ref):
+            spread = 0.0 if not finite else math.inf
+        elif len(finite) < len(seen):
+            spread = math.inf
+        else:
+            spread = max(abs(v - ref) for v in finite) / max(1.0, abs(ref))
+        out.append(Quantity(name, min(finite, default=math.nan), max(finite, default=math.nan),
+                            tols.get(name, DEFAULT_TOLERANCE), whys.get(name), spread,
+                            name in tols))
     return out

@@ -75,6 +75,15 @@ _XLA_OPT_FLAG = "xla_backend_optimization_level"
 #: otherwise).  With ``XLA_FLAGS`` (see :func:`number_settings`) they key the execution cache.
 NUMBER_SETTINGS = ("MLBOOK_FUSED", "MLBOOK_COMPILE", "TF_ENABLE_ONEDNN_OPTS")
 
+#: The value each of :data:`NUMBER_SETTINGS` has in effect when unset (the TensorFlow backend
+#: sets oneDNN off; the others mean "the library's default" unset, as they do empty).
+_SETTING_DEFAULTS = {"TF_ENABLE_ONEDNN_OPTS": "0"}
+
+#: The instruction-set flags of ``/proc/cpuinfo`` that decide which vector kernels run (the
+#: other flags, such as ``hypervisor`` or mitigations, do not change a result).
+_ISA_FLAGS = ("sse", "ssse", "avx", "fma", "f16c", "amx", "bmi", "adx", "vnni", "vaes",
+              "vpclmul", "gfni", "popcnt", "movbe", "lzcnt", "abm", "xop", "fma4")
+
 
 def number_settings(n: int = BOOK_THREADS,
                     base: Mapping[str, str] | None = None) -> dict[str, str | None]:
@@ -84,7 +93,9 @@ def number_settings(n: int = BOOK_THREADS,
     ``XLA_FLAGS`` the kernel gets (``base``'s flags with the thread and optimisation flags
     :func:`environment` adds)."""
     base = os.environ if base is None else base
-    settings: dict[str, str | None] = {name: base.get(name) for name in NUMBER_SETTINGS}
+    settings: dict[str, str | None] = {
+        name: (base.get(name) or "").strip() or _SETTING_DEFAULTS.get(name)
+        for name in NUMBER_SETTINGS}
     settings["XLA_FLAGS"] = environment(n, base)["XLA_FLAGS"]
     return settings
 
@@ -103,7 +114,10 @@ def cpu_signature() -> str:
     fields = dict(line.split(":", 1) for line in first.splitlines() if ":" in line)
     fields = {k.strip(): v.strip() for k, v in fields.items()}
     model = fields.get("model name") or fields.get("CPU part") or platform.machine()
-    flags = " ".join(sorted((fields.get("flags") or fields.get("Features") or "").split()))
+    if "flags" in fields:                           # x86: the vector instruction sets only
+        flags = " ".join(sorted(f for f in fields["flags"].split() if f.startswith(_ISA_FLAGS)))
+    else:                                           # Arm: every feature is one
+        flags = " ".join(sorted(fields.get("Features", "").split()))
     return f"{model} [{hashlib.sha256(flags.encode()).hexdigest()[:12]}]"
 
 

@@ -25,9 +25,21 @@ sections of every chapter both ways on every backend and requires identical outp
   matplotlib backend named in ``MPLBACKEND``, IPython's prompts in ``sys.ps1``/``sys.ps2``
   (TensorFlow's logger checks them), and ``sys.stdout``/``sys.stderr`` forwarding to whatever
   the kernel installs (a logging handler made at import writes to the kernel's streams);
-* the child resets what fork shares: Python's ``random`` state is seeded anew, signal handlers
-  are Python's defaults, the process leads a session of its own (as a kernel the manager
-  starts does).
+* the variables the imports set (the TensorFlow backend's ``TF_CPP_MIN_LOG_LEVEL`` and
+  ``TF_ENABLE_ONEDNN_OPTS``, ``MPLBACKEND``) are the child's too, as they are a started
+  kernel's;
+* the child resets what fork shares: Python's ``random`` and numpy's global generator are
+  seeded anew, signal handlers are as before the server changed them, the process leads a
+  session of its own (as a kernel the manager starts does), and ipykernel watches the server
+  as its parent (given on the command line: ipykernel reads ``JPY_PARENT_PID`` when it is
+  imported), so a kernel ends when the server does, and the server when the build does.
+
+What stays shared: Python's string-hash seed (a set of strings iterates in the server's order,
+where each started kernel has an order of its own; no section's output depends on it), and the
+memory layout (object addresses, which no comparison uses).  Only kernels with one compute
+thread are forked (the book's setting): MXNet's fork handler limits a forked child's OpenMP to
+one thread.  A server that cannot start or answer is killed, and its kernel is started as a
+process of its own instead, with a warning.
 
 Fork is Linux- and macOS-only; :func:`available` says whether it is used, and
 ``MLBOOK_FORK=0`` turns it off (every section then starts a kernel of its own).
@@ -55,7 +67,8 @@ FORK_ENV = "MLBOOK_FORK"
 
 #: Variables that differ from one kernel to the next and are read only while a section runs,
 #: so a forked kernel may get values its server did not have.
-PER_RUN_VARIABLES = ("MLBOOK_REPORT", "JPY_PARENT_PID", "JPY_SESSION_NAME")
+PER_RUN_VARIABLES = ("MLBOOK_REPORT", "JPY_PARENT_PID", "JPY_SESSION_NAME",
+                     "PYTEST_CURRENT_TEST")
 
 #: Seconds the server may take to import everything.
 STARTUP_TIMEOUT = 180
@@ -101,20 +114,24 @@ class ForkServer:
         theirs.close()
         ready = self._receive(STARTUP_TIMEOUT)
         if "error" in ready:
-            self.close()
+            self.close(kill=True)
             raise RuntimeError(f"the {backend} fork server could not start: {ready['error']}")
 
     def _receive(self, timeout: float) -> dict[str, Any]:
+        """The server's next message; a server that does not answer in ``timeout`` seconds, or
+        answers nonsense, is killed (a late answer would be taken for the next request's)."""
         self._socket.settimeout(timeout)
         try:
             line = self._reader.readline()
-        except (TimeoutError, socket.timeout):
-            line = ""
-        if not line:
+            message = json.loads(line) if line else None
+        except (OSError, ValueError):
+            message = None
+        if message is None:
             code = self.process.poll()
+            self.close(kill=True)
             raise RuntimeError(f"the {self.backend} fork server "
                                + ("did not answer" if code is None else f"exited ({code})"))
-        return json.loads(line)
+        return message
 
     @property
     def alive(self) -> bool:
@@ -139,9 +156,13 @@ class ForkServer:
                                f"{reply['error']}")
         return int(reply["pid"])
 
-    def close(self) -> None:
+    def close(self, kill: bool = False) -> None:
+        """Stop the server (``kill``: at once; otherwise it exits when it reads the end of
+        its socket)."""
+        if kill and self.process.poll() is None:
+            self.process.kill()
         try:
-            self._socket.close()                  # the server exits when it reads the end
+            self._socket.close()
         except OSError:
             pass
         try:
@@ -153,16 +174,28 @@ class ForkServer:
 
 _servers: dict[tuple[str, tuple[tuple[str, str], ...]], ForkServer] = {}
 _servers_lock = threading.Lock()
+_key_locks: dict[tuple[str, tuple[tuple[str, str], ...]], threading.Lock] = {}
 
 
 def server_for(backend: str, env: Mapping[str, str]) -> ForkServer:
     """This process's fork server for ``backend`` in ``env`` (started on first use, and again if
-    it died)."""
+    it died).  Servers of other backends start meanwhile; one for another environment of the
+    same backend replaces it (a build has one environment per backend)."""
     key = (backend, _signature(env))
     with _servers_lock:
+        lock = _key_locks.setdefault(key, threading.Lock())
+    with lock:
         server = _servers.get(key)
-        if server is None or not server.alive:
-            server = _servers[key] = ForkServer(backend, env)
+        if server is not None and server.alive:
+            return server
+        with _servers_lock:
+            stale = [k for k in _servers if k[0] == backend and k != key]
+            old = [_servers.pop(k) for k in stale]
+        for other in old:
+            other.close()
+        server = ForkServer(backend, env)
+        with _servers_lock:
+            _servers[key] = server
         return server
 
 
@@ -232,10 +265,15 @@ def provisioner_class() -> type:
 
         async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
             env = dict(kwargs.get("env") or os.environ)
-            env["JPY_PARENT_PID"] = str(os.getpid())   # as jupyter_client's launcher sets it
             cwd = str(kwargs.get("cwd") or os.getcwd())
-            server = server_for(self.fork_backend, env)
-            pid = server.fork(cmd, env, cwd)
+            try:
+                pid = server_for(self.fork_backend, env).fork(cmd, env, cwd)
+            except (RuntimeError, OSError) as err:
+                # the kernel as a process of its own: slower, the same outputs
+                import warnings
+                warnings.warn(f"{err}; starting the kernel as a process of its own",
+                              RuntimeWarning, stacklevel=2)
+                return await super().launch_kernel(cmd, **kwargs)
             self.process = ForkedProcess(pid)
             self.pid = self.pgid = pid                 # the kernel leads its own session
             self.cwd = cwd
@@ -285,6 +323,7 @@ def _serve(fd: int, backend: str) -> None:
         channel.sendall((json.dumps(message) + "\n").encode())
 
     # what a framework may look at while it is imported, as in a kernel (module docs)
+    before = dict(os.environ)
     if sys.path and (sys.path[0] in ("", os.getcwd())):
         del sys.path[0]                          # as ipykernel_launcher does
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
@@ -306,6 +345,10 @@ def _serve(fd: int, backend: str) -> None:
         raise SystemExit(1)
     del sys.ps1, sys.ps2
     sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+    # variables the imports set (the TensorFlow backend's defaults, MPLBACKEND): a started
+    # kernel has them, so a forked one gets them too, unless its request says otherwise
+    added = {k: v for k, v in os.environ.items() if before.get(k) != v}
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGCHLD, signal.SIGINT)}
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)    # kernels are reaped as they exit
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     say({"ready": True, "pid": os.getpid()})
@@ -324,7 +367,8 @@ def _serve(fd: int, backend: str) -> None:
             try:
                 reader.close()
                 channel.close()
-                code = _become_kernel(argv, request["env"], request["cwd"])
+                code = _become_kernel(argv, {**added, **request["env"]}, request["cwd"],
+                                      handlers)
             except SystemExit as exit_:
                 code = exit_.code if isinstance(exit_.code, int) else 0
             except BaseException:
@@ -338,21 +382,29 @@ def _serve(fd: int, backend: str) -> None:
         say({"pid": pid})
 
 
-def _become_kernel(argv: list[str], env: dict[str, str], cwd: str) -> int:
+def _become_kernel(argv: list[str], env: dict[str, str], cwd: str,
+                   handlers: dict[int, Any]) -> int:
     """In a forked child: start the kernel ``argv`` describes, as ``python -m
     ipykernel_launcher`` would."""
     import random
 
     os.setsid()
-    for signum in (signal.SIGCHLD, signal.SIGINT):
-        signal.signal(signum, signal.SIG_DFL if signum == signal.SIGCHLD
-                      else signal.default_int_handler)
+    for signum, handler in handlers.items():         # as they were before the server's
+        signal.signal(signum, handler)
     os.environ.clear()
     os.environ.update(env)
+    # the kernel's parent is the server, which exits when the build does: ipykernel's parent
+    # poller then stops the kernel, as it stops a started kernel whose manager died
+    os.environ["JPY_PARENT_PID"] = str(os.getppid())
     os.chdir(cwd)
     random.seed()                                    # a new process's state, not the server's
+    if "numpy" in sys.modules:                       # numpy's legacy global generator too
+        sys.modules["numpy"].random.seed()
     import importlib.util
-    sys.argv = [importlib.util.find_spec("ipykernel_launcher").origin] + list(argv[3:])
+    # ipykernel reads JPY_PARENT_PID into a class default when it is imported, which was in the
+    # server: the kernel is told on its command line instead
+    sys.argv = ([importlib.util.find_spec("ipykernel_launcher").origin] + list(argv[3:])
+                + [f"--IPKernelApp.parent_handle={os.getppid()}"])
     from ipykernel import kernelapp
     kernelapp.launch_new_instance()
     return 0

@@ -68,8 +68,13 @@ class SectionKernel:
         self.extra_env = dict(extra_env or {})
         self.timeout = timeout
         #: whether the kernel is forked from a fork server (:mod:`mlbook.forkserver`) rather
-        #: than started; default :func:`mlbook.forkserver.available`
-        self.fork = forkserver.available() if fork is None else fork
+        #: than started; default: where :func:`mlbook.forkserver.available` and the kernel
+        #: has one compute thread (MXNet's fork handler limits a forked child's OpenMP to one
+        #: thread, so a forked kernel of another count would not compute as a started one)
+        if fork and threads != 1:
+            raise ValueError(f"fork=True needs threads=1 (got {threads}): MXNet's fork handler "
+                             f"limits a forked kernel to one OpenMP thread; use fork=False")
+        self.fork = (forkserver.available() and threads == 1) if fork is None else fork
         #: sections run in this kernel so far
         self.sections = 0
         #: True once a section failed in it (or it could not start): it must not be reused
@@ -92,6 +97,10 @@ class SectionKernel:
         env.update(execution.environment(self.threads, base=env))
         env.update(execution.compilation_cache(base=env))   # JAX's compiled operations, kept
         env.pop(execution.PERTURB_ENV, None)                 # the book itself is never perturbed
+        # pytest's name for the running test: ipykernel stops capturing the output of C
+        # libraries when it is set, so a kernel under pytest would print less than under
+        # ``mlbook build``
+        env.pop("PYTEST_CURRENT_TEST", None)
         env.update(self.extra_env)
         return env
 
@@ -212,14 +221,14 @@ class SectionKernel:
             self.broken = True
             raise
         finally:
-            values, tolerances, twice = _read_values(report_file)
+            values, tolerances, reasons, twice = _read_values(report_file)
             os.unlink(report_file)
         if twice:
             raise SectionError(f"{path} on backend {self.backend!r} reported a number twice under "
                                f"one name: {'; '.join(twice)} (the second would hide the first; "
                                f"give each its own name)")
         return SectionResult(path, self.backend, nb, values, time.perf_counter() - start,
-                             tolerances, startup=start - begin)
+                             tolerances, startup=start - begin, reasons=reasons)
 
 
 # ---------------------------------------------------------------------- inside the kernel

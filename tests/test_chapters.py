@@ -503,6 +503,32 @@ def test_section_runs_and_agrees_on_every_backend(book_runs, all_backends, path)
     assert not problems, "\n".join(problems)
 
 
+def test_every_chosen_tolerance_is_needed_and_every_loose_one_says_why(book_runs,
+                                                                      all_backends):
+    """A tolerance a section sets looser than the default is at most ten times the spread
+    measured across the backends in this run (a looser one is a check that cannot fail), and
+    one looser than ``book.LOOSE_TOLERANCE`` carries its reason.  The spread needs every
+    backend."""
+    if set(all_backends) != set(config.BACKENDS):
+        pytest.skip("the spread across the backends needs all of them (run without --backend)")
+    problems = []
+    for path in SECTIONS:
+        rel = path.relative_to(ROOT / "chapters").as_posix()
+        if any((rel, b) in book_runs.failures for b in all_backends):
+            continue                           # the section's own test reports the failure
+        runs = {b: book_runs.runs[rel, b] for b in all_backends}
+        for q in book.quantities({b: r.values for b, r in runs.items()},
+                                 {b: r.tolerances for b, r in runs.items()},
+                                 {b: r.reasons for b, r in runs.items()}):
+            if q.tolerance > book.LOOSE_TOLERANCE and not q.reason:
+                problems.append(f"{path.stem}: {q.name}: tolerance {q.tolerance:g} without why=")
+            if q.explicit and q.tolerance > book.DEFAULT_TOLERANCE and q.tolerance > 10 * q.spread:
+                problems.append(f"{path.stem}: {q.name}: tolerance {q.tolerance:g} is more than "
+                                f"ten times the spread {q.spread:.2g} (tighten it, or drop it for "
+                                f"the default {book.DEFAULT_TOLERANCE:g})")
+    assert not problems, "\n".join(problems)
+
+
 def kernels() -> list:
     """This process's kernels: started (``ipykernel`` in the command line) or forked (a child
     of a fork server, whose command line is its server's)."""
@@ -515,7 +541,10 @@ def kernels() -> list:
             return ""
     found = []
     for p in psutil.Process().children(recursive=True):
-        parent = p.parent()
+        try:
+            parent = p.parent()
+        except psutil.Error:
+            continue
         if "ipykernel" in command(p) or (parent is not None
                                          and "mlbook.forkserver" in command(parent)):
             found.append(p)

@@ -122,27 +122,42 @@ def test_a_forked_kernel_is_a_new_process_with_the_kernels_state(tmp_path):
     (tmp_path / "here").mkdir()
     section = tmp_path / "here" / "probe.md"
     section.write_text(cells(
-        "import os, sys, random\nfrom mlbook import book\nimport mlbook as mb",
+        "import os, sys, random\nimport numpy as np\nfrom mlbook import book\nimport mlbook as mb\n"
+        "from ipykernel.kernelapp import IPKernelApp",
         "book.report('own session', os.getsid(0) == os.getpid())\n"
         "book.report('in its folder', os.getcwd().endswith('here'))\n"
-        "book.report('report file', 'MLBOOK_REPORT' in os.environ)\n"
+        "book.report('matplotlib inline', 'inline' in os.environ['MPLBACKEND'])\n"
+        "book.report('watches its parent', IPKernelApp.instance().parent_handle == os.getppid()"
+        " == int(os.environ['JPY_PARENT_PID']))\n"
         "book.report('threads pinned', os.environ['MLBOOK_THREADS'] == '1')\n"
         "book.report('seeded', float(mb.item(mb.normal(0, 1, ()))))\n"
-        "book.report('python random', random.random())",
+        "book.report('numpy random', np.random.random())",
         "print('to stdout'); print('to stderr', file=sys.stderr)",
         "import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0])\nplt.show()"))
     runs = [book.run_section(section, "numpy", fork=fork) for fork in (True, True, False)]
     for run in runs:
         assert run.values["own session"] == 1 and run.values["in its folder"] == 1
-        assert run.values["report file"] == 1 and run.values["threads pinned"] == 1
+        assert run.values["matplotlib inline"] == 1 and run.values["threads pinned"] == 1
+        assert run.values["watches its parent"] == 1
     assert runs[0].values["seeded"] == runs[2].values["seeded"]      # mlbook's seed 0
-    # Python's own generator is seeded anew in each kernel, as in a new process
-    assert runs[0].values["python random"] != runs[1].values["python random"]
+    # numpy's unseeded global generator is seeded anew in each kernel, as in a new process
+    assert runs[0].values["numpy random"] != runs[1].values["numpy random"]
     outputs = [c.outputs for c in runs[0].notebook.cells if c.cell_type == "code"]
     assert [o["name"] for o in outputs[2]] == ["stdout", "stderr"]
     assert "image/svg+xml" in outputs[3][0]["data"]
     assert output_differences(runs[0].notebook, runs[2].notebook) == [
-        "code cell 2: output 1 differs (1 and 1 outputs)"]      # only the python random draw
+        "code cell 2: output 1 differs (1 and 1 outputs)"]      # only the unseeded draw
+
+
+def test_a_server_that_does_not_answer_is_killed_and_replaced(monkeypatch):
+    env = _kernel_env()
+    server = forkserver.server_for("numpy", env)
+    server._socket.settimeout(0.001)
+    monkeypatch.setattr(server._reader, "readline", lambda: (_ for _ in ()).throw(TimeoutError()))
+    with pytest.raises(RuntimeError, match="numpy fork server did not answer"):
+        server.fork([sys.executable, "-m", "ipykernel_launcher", "-f", "x.json"], env, ".")
+    assert not server.alive                     # killed: a late answer cannot be misread
+    assert forkserver.server_for("numpy", env) is not server
 
 
 def test_a_server_refuses_a_kernel_of_another_environment():
@@ -190,6 +205,42 @@ def test_fork_can_be_turned_off(monkeypatch):
     monkeypatch.setenv(forkserver.FORK_ENV, "1")
     assert forkserver.available() == hasattr(os, "fork")
     assert SectionKernel("numpy", fork=False).fork is False
+    # another thread count starts its kernels: MXNet limits a forked child to one thread
+    assert SectionKernel("numpy", threads=2).fork is False
+    with pytest.raises(ValueError, match="fork=True needs threads=1"):
+        SectionKernel("numpy", threads=2, fork=True)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_kernel_that_cannot_be_forked_is_started(tmp_path, monkeypatch):
+    section = tmp_path / "s.md"
+    section.write_text(cells("import os\nfrom mlbook import book\n"
+                             "book.report('pid', os.getpid())"))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the numpy fork server did not answer")
+    monkeypatch.setattr(forkserver, "server_for", broken)
+    with pytest.warns(RuntimeWarning, match="did not answer; starting the kernel as a process"):
+        result = book.run_section(section, "numpy", fork=True)
+    assert result.values["pid"] > 0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_kernel_has_the_variables_its_imports_set(tmp_path):
+    """The TensorFlow backend sets TensorFlow's log level and oneDNN switch when it is imported
+    (in the server): a forked kernel has them, as a started one does."""
+    pytest.importorskip("tensorflow")
+    section = tmp_path / "s.md"
+    section.write_text(cells("import os\nprint(os.environ.get('TF_CPP_MIN_LOG_LEVEL'), "
+                             "os.environ.get('TF_ENABLE_ONEDNN_OPTS'))"))
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")}
+    import unittest.mock
+    with unittest.mock.patch.dict(os.environ, env, clear=True):
+        runs = [book.run_section(section, "tensorflow", fork=fork) for fork in (True, False)]
+    printed = [[c for c in r.notebook.cells if c.cell_type == "code"][0].outputs[0]["text"]
+               for r in runs]
+    assert printed == ["2 0\n", "2 0\n"]
 
 
 def test_the_forwarding_stream_never_closes_the_real_one(capfd):

@@ -198,6 +198,40 @@ def test_agreement_page_lists_every_section_and_backend():
     assert "   * - numpy\n     - 1.26.4\n     - 1.26.4" in text
 
 
+def test_agreement_page_lists_every_quantity_with_its_spread_margin_and_reason():
+    values = {"numpy": {"loss": 2.0, "acc": 0.5, "exact": 3.0},
+              "torch": {"loss": 2.002, "acc": 0.51, "exact": 3.0}}
+    measured = {"chapters/a/x": book.quantities(
+        values, {"torch": {"acc": 0.05}}, {"torch": {"acc": "chaotic training: see the prose"}})}
+    [loss, acc, exact] = measured["chapters/a/x"]
+    assert (loss.spread, loss.tolerance, loss.explicit) == (pytest.approx(1e-3), 1e-4, False)
+    assert (acc.low, acc.high, acc.spread) == (0.5, 0.51, pytest.approx(0.01))
+    assert acc.margin == pytest.approx(5) and exact.spread == 0 and exact.margin == float("inf")
+    text = pages.agreement_page([("chapters/a/x", "X")],
+                                {"chapters/a/x": book.compare(values)}, ["numpy", "torch"],
+                                measured=measured)
+    assert "Every quantity" in text and "1 of the book's quantities have one" in text
+    assert ("   * - acc\n     - 0.5 to 0.51\n     - 0.05\n     - 0.01\n     - 5\n"
+            "     - chaotic training: see the prose") in text
+    assert "   * - exact\n     - 3\n     - 0.0001 (default)\n     - 0\n     - exact\n     -" in text
+
+
+def test_a_loose_tolerance_needs_its_reason(monkeypatch, tmp_path):
+    with pytest.raises(ValueError, match=r"tol=0.01\): a tolerance looser than 0.001 needs its "
+                                         r"reason: add why="):
+        book.report("accuracy", 0.9, tol=0.01)
+    with pytest.raises(ValueError, match="needs its reason"):
+        book.report("accuracy", 0.9, tol=0.01, why="  ")
+    record = tmp_path / "report.jsonl"
+    monkeypatch.setenv(book.REPORT_ENV, str(record))
+    assert book.report("accuracy", 0.9, tol=0.01, why="chaotic training") == 0.9
+    book.report("loss", 0.25, tol=1e-3)                     # at the limit: no reason needed
+    values, tolerances, reasons, twice = book._read_values(str(record))
+    assert values == {"accuracy": 0.9, "loss": 0.25}
+    assert tolerances == {"accuracy": 0.01, "loss": 1e-3}
+    assert reasons == {"accuracy": "chaotic training"} and twice == []
+
+
 # ---- the book's order --------------------------------------------------------------------------
 
 def write_chapter(root: pathlib.Path, name: str, toctree: list[str], files: list[str]) -> None:
@@ -281,9 +315,8 @@ def test_cache_key_depends_on_the_processor_and_the_runtime_distributions(tmp_pa
     monkeypatch.undo()
     assert BY_NAME["jax"].runtime_distributions == ("jaxlib",)
     assert BY_NAME["tensorflow"].runtime_distributions == ("keras",)
-    versions = cache_module.environment_versions("jax")
-    assert versions["jaxlib"] == versions["jax"]     # installed in step (jax==0.7.1, jaxlib)
-    assert "keras" in cache_module.environment_versions("tensorflow")
+    assert cache_module.environment_versions("jax")["jaxlib"] is not None
+    assert cache_module.environment_versions("tensorflow")["keras"] is not None
 
 
 def test_sections_that_print_the_librarys_source_are_keyed_on_its_docstrings(tmp_path):
@@ -512,7 +545,7 @@ def test_failing_cell_fails_the_build_with_section_backend_cell_and_traceback(tm
     assert "broken.md failed on backend 'numpy' in code cell 2" in text
     assert "----> 3 f()" in text and "ZeroDivisionError: division by zero" in text
     assert not (tmp_path / "out" / "html").exists()              # no site from a failed build
-    cached = list((tmp_path / "out" / "cache").glob("*.json"))
+    cached = site.cache.ExecutionCache(tmp_path / "out" / "cache").entries()
     assert len(cached) == 1                                      # ndarray's run is kept
 
 

@@ -180,6 +180,7 @@ def build(sections: Sequence[str | os.PathLike] | None = None,
     stage = _Stage(build_dir / "site")
     stage.copy_tree(docs_dir, skip=("_build", "Makefile"))
     comparisons: dict[str, dict[str, book.Comparison]] = {}
+    measured: dict[str, list[book.Quantity]] = {}
     titles: list[tuple[str, str]] = []
     by_chapter: dict[pathlib.Path, list[str]] = {}
     for path in chosen:
@@ -188,6 +189,9 @@ def build(sections: Sequence[str | os.PathLike] | None = None,
         section_runs = {b: runs[rel, b] for b in names}
         comparisons[doc] = book.compare({b: r.values for b, r in section_runs.items()},
                                         {b: r.tolerances for b, r in section_runs.items()})
+        measured[doc] = book.quantities({b: r.values for b, r in section_runs.items()},
+                                        {b: r.tolerances for b, r in section_runs.items()},
+                                        {b: r.reasons for b, r in section_runs.items()})
         merged, files = merge_section({b: r.notebook for b, r in section_runs.items()},
                                       comparisons[doc], path.stem,
                                       f"_notebooks/{path.stem}.ipynb", threads)
@@ -202,7 +206,8 @@ def build(sections: Sequence[str | os.PathLike] | None = None,
         stage.write(f"chapters/{chapter.name}/index.md", _chapter_index(chapter / "index.md",
                                                                          stems))
     versions = {b: environment_versions(b) for b in names}     # the keys of every run shown
-    stage.write("agreement.rst", agreement_page(titles, comparisons, names, versions, threads))
+    stage.write("agreement.rst", agreement_page(titles, comparisons, names, versions, threads,
+                                                measured))
     for rel, text in api_pages().items():
         stage.write(rel, text)
     for rel, content in results_page(root / "benchmarks" / "results").items():

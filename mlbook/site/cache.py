@@ -55,6 +55,7 @@ class CachedRun:
     seconds: float                    # time in the section's cells
     startup: float = 0.0              # time before its first cell (starting the kernel)
     threads: int = execution.BOOK_THREADS     # compute threads per kernel it ran with
+    reasons: dict[str, str] = dataclasses.field(default_factory=dict)   # why loose tolerances
 
 
 def _version(dist: str) -> str | None:
@@ -157,7 +158,8 @@ class ExecutionCache:
             return CachedRun(record["section"], record["backend"], notebook, record["values"],
                              record.get("tolerances", {}), record["seconds"],
                              record.get("startup", 0.0),
-                             record.get("threads", execution.BOOK_THREADS))
+                             record.get("threads", execution.BOOK_THREADS),
+                             record.get("reasons", {}))
         except FileNotFoundError:
             return None
         except (ValueError, KeyError, TypeError):
@@ -178,11 +180,13 @@ class ExecutionCache:
         for the section and backend it claims (their source in ``chapters_dir``, this
         machine's versions, settings and processor) must be its file's name, else it is
         refused (a shard executed from other sources, or on another processor, is executed
-        again rather than shown)."""
+        again rather than shown): the others are merged, then ``ValueError`` lists every
+        refused file."""
         other = pathlib.Path(other)
         if not other.is_dir():
             raise FileNotFoundError(f"no cache folder {other}")
         copied = 0
+        refused: list[str] = []
         for path in ExecutionCache(other).entries():
             if self._path(path.stem).exists():
                 continue
@@ -191,7 +195,8 @@ class ExecutionCache:
                 run = CachedRun(record["section"], record["backend"], record["notebook"],
                                 record["values"], record.get("tolerances", {}),
                                 record["seconds"], record.get("startup", 0.0),
-                                record.get("threads", execution.BOOK_THREADS))
+                                record.get("threads", execution.BOOK_THREADS),
+                                record.get("reasons", {}))
             except (ValueError, KeyError, TypeError) as err:
                 raise ValueError(f"{path} is not a readable cache entry ({err!r}): execute its "
                                  f"section again (mlbook build --shard) or delete the "
@@ -199,19 +204,22 @@ class ExecutionCache:
             if chapters_dir is not None:
                 section = pathlib.Path(chapters_dir) / run.section
                 if not section.exists():
-                    raise ValueError(f"{path} claims the section {run.section}, which is not in "
-                                     f"{chapters_dir}: delete the file, or merge with the "
-                                     f"checkout it was executed from")
+                    refused.append(f"{path} claims the section {run.section}, which is not in "
+                                   f"{chapters_dir}")
+                    continue
                 expected = self.key(section.read_text(encoding="utf-8"), run.backend,
                                     run.threads)
                 if expected != path.stem:
-                    raise ValueError(f"{path} claims {run.section} on {run.backend}, but its key "
-                                     f"is not that run's here (another source of the section, "
-                                     f"other versions or settings, or another processor): "
-                                     f"execute that shard again with this checkout on this kind "
-                                     f"of machine, or delete the file")
+                    refused.append(f"{path} claims {run.section} on {run.backend}, but its key is "
+                                   f"not that run's here (another source of the section, other "
+                                   f"versions or settings, or another processor)")
+                    continue
             self.put(path.stem, run)
             copied += 1
+        if refused:
+            raise ValueError(f"{len(refused)} entries refused ({copied} merged): "
+                             + "; ".join(refused) + ". Execute those shards again with this "
+                             "checkout on this kind of machine, or delete the files")
         return copied
 
     def put(self, key: str, run: CachedRun) -> None:

@@ -155,11 +155,13 @@ class _Progress:
             self.bar.set_postfix_str(f"{self.bar.n:.0f}/{self.bar.total:.0f} s of work, "
                                      f"{self.left} runs left", refresh=True)
 
-    def done(self, expected: float, line: str) -> None:
+    def done(self, expected: float, line: str, log: Callable[[str], None]) -> None:
         self.left -= 1
         if self.bar is None:
+            log(line)
             return
-        self.bar.write(line)
+        with self.bar.external_write_mode():          # the line above the bar, not through it
+            log(line)
         self.bar.update(round(min(expected, self.bar.total - self.bar.n), 1))
         self._postfix()
 
@@ -219,7 +221,6 @@ def execute_sections(sections: Sequence[pathlib.Path], backends: Sequence[str],
     start = time.perf_counter()
     jobs = jobs or default_jobs()
     bar = _Progress([expect[rel, backend] for _, rel, backend, _ in todo], progress)
-    say = log
     # threads suffice: each run's work happens in its kernel, a separate process
     try:
         with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
@@ -238,18 +239,19 @@ def execute_sections(sections: Sequence[pathlib.Path], backends: Sequence[str],
                     line = f"[{done}/{len(todo)}] FAILED {rel} on {backend}"
                 else:
                     run = CachedRun(rel, backend, result.notebook, result.values,
-                                    result.tolerances, result.seconds, result.startup, threads)
+                                    result.tolerances, result.seconds, result.startup, threads,
+                                    result.reasons)
                     cache.put(key, run)
                     runs[rel, backend] = executed[rel, backend] = run
                     line = (f"[{done}/{len(todo)}] executed {rel} on {backend} in "
                             f"{result.seconds:.1f} s (+{result.startup:.1f} s start-up)")
-                if bar.bar is not None:
-                    bar.done(expect[rel, backend], line)
-                else:
-                    say(line)
+                bar.done(expect[rel, backend], line, log)
     finally:
         bar.close()
-        _remember_seconds(cache, executed)
+        try:
+            _remember_seconds(cache, executed)
+        except OSError as err:       # only the next build's order suffers; say so, go on
+            log(f"could not record the runs' seconds in {cache.directory}: {err}")
     log(f"executed {len(todo) - len(failures)} section runs in "
         f"{time.perf_counter() - start:.0f} s")
     if executed:

@@ -1,11 +1,13 @@
 """Pages the build writes: the Agreement page (every section × backend, the largest difference
-between its reported numbers and the reference backend's)."""
+between its reported numbers and the reference backend's; then every quantity with its range,
+tolerance, measured spread, margin and the reason for a loose tolerance)."""
 
 from __future__ import annotations
 
+import math
 from typing import Mapping, Sequence
 
-from ..book import DEFAULT_TOLERANCE, Comparison
+from ..book import DEFAULT_TOLERANCE, LOOSE_TOLERANCE, Comparison, Quantity
 from .merge import LABELS
 
 __all__ = ["agreement_page"]
@@ -36,11 +38,15 @@ def agreement_page(sections: Sequence[tuple[str, str]],
                    comparisons: Mapping[str, Mapping[str, Comparison]],
                    backends: Sequence[str],
                    versions: Mapping[str, Mapping[str, str | None]] | None = None,
-                   threads: int | None = None) -> str:
+                   threads: int | None = None,
+                   measured: Mapping[str, Sequence[Quantity]] | None = None) -> str:
     """The reST source of the Agreement page.  ``sections``: (document name, title) in book
     order; ``comparisons[document][backend]``; ``versions[backend]``: the distributions (and
     Python, and mlbook with its source hash) that produced the outputs, listed at the end with
-    ``threads``, the compute threads per kernel."""
+    ``threads``, the compute threads per kernel; ``measured[document]``: every reported
+    quantity (:func:`mlbook.book.quantities`), listed per section with its range over the
+    backends, its tolerance, the measured spread, the margin and the reason for a loose
+    tolerance."""
     reference = backends[0]
     disagree = [(doc, title) for doc, title in sections
                 if not all(c.agrees for c in comparisons.get(doc, {}).values())]
@@ -68,6 +74,8 @@ def agreement_page(sections: Sequence[tuple[str, str]],
         lines.append(f"   * - :doc:`{_escape(title)} <{doc}>`")
         for backend in backends:
             lines.append(f"     - {_cell(comparisons.get(doc, {}).get(backend))}")
+    if measured:
+        lines += _quantity_tables(sections, measured)
     if versions:
         lines += ["", ".. _produced-by:", "", "Produced by", "-----------", "",
                   "Every output on this site was executed with these versions (they are part of "
@@ -83,3 +91,41 @@ def agreement_page(sections: Sequence[tuple[str, str]],
             for backend in backends:
                 lines.append(f"     - {versions.get(backend, {}).get(package) or '-'}")
     return "\n".join(lines) + "\n"
+
+
+def _number(x: float) -> str:
+    return "-" if math.isnan(x) else ("inf" if math.isinf(x) else f"{x:.4g}")
+
+
+def _quantity_tables(sections: Sequence[tuple[str, str]],
+                     measured: Mapping[str, Sequence[Quantity]]) -> list[str]:
+    """The "Every quantity" part of the Agreement page: one table per section."""
+    loose = [q for doc, _ in sections for q in measured.get(doc, ())
+             if q.tolerance > LOOSE_TOLERANCE]
+    lines = ["", ".. _every-quantity:", "", "Every quantity", "--------------", "",
+             f"Each number a section reports, with its range over the backends, its tolerance "
+             f"(the default {DEFAULT_TOLERANCE:g} where the section chose none), the *spread* "
+             f"measured in this build (the largest difference from the reference backend, in "
+             f"the tolerance's units: absolute below 1, relative above) and the *margin*, the "
+             f"tolerance as a multiple of the spread. A tolerance looser than "
+             f"{LOOSE_TOLERANCE:g} carries its reason; {len(loose)} of the book's quantities "
+             f"have one. A tolerance looser than the default is never more than ten times the "
+             f"spread (a test holds it): none of them is a check that cannot fail.", ""]
+    for doc, title in sections:
+        rows = measured.get(doc, ())
+        if not rows:
+            continue
+        lines += [f".. rubric:: :doc:`{_escape(title)} <{doc}>`", "",
+                  ".. list-table::", "   :header-rows: 1", "   :class: mlbook-quantities", "",
+                  "   * - Quantity", "     - Range", "     - Tolerance", "     - Spread",
+                  "     - Margin", "     - Why the tolerance"]
+        for q in rows:
+            span = ("NaN" if math.isnan(q.low) else _number(q.low) if q.low == q.high
+                    else f"{_number(q.low)} to {_number(q.high)}")
+            tol = f"{q.tolerance:g}" + ("" if q.explicit else " (default)")
+            lines += [f"   * - {_escape(q.name)}", f"     - {span}", f"     - {tol}",
+                      f"     - {_number(q.spread)}",
+                      f"     - {'exact' if q.spread == 0 else _number(q.margin)}",
+                      f"     - {_escape(q.reason)}" if q.reason else "     -"]
+        lines.append("")
+    return lines
