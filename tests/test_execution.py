@@ -214,3 +214,56 @@ def test_a_section_run_leaves_no_threads_behind(tmp_path):
     for _ in range(2):
         book.run_section(section, "numpy")
     assert threading.active_count() == before
+
+
+def test_the_build_starts_the_longest_runs_first_and_lists_the_slowest(tmp_path, monkeypatch):
+    """``execute_sections`` submits the runs it knows to be long first (unknown ones before
+    them, in book order), records each run's seconds in the cache folder for the next build,
+    and ends its log with the slowest runs."""
+    import pathlib
+    from mlbook.site import execute as execute_module
+    from mlbook.site.cache import SECONDS_RECORD, ExecutionCache
+    chapters = tmp_path / "chapters" / "ch01_x"
+    chapters.mkdir(parents=True)
+    paths = []
+    for name in ("a", "b", "c"):
+        (chapters / f"{name}.md").write_text(f"# {name}\n")
+        paths.append(chapters / f"{name}.md")
+    started = []
+    cost = {"a": 1.0, "b": 30.0, "c": 5.0}
+
+    def fake_run(path, backend, timeout, threads):
+        stem = pathlib.Path(path).stem
+        started.append(stem)
+        import nbformat
+        return book.SectionResult(pathlib.Path(path), backend, nbformat.v4.new_notebook(), {},
+                                  cost[stem], startup=0.5)
+    monkeypatch.setattr(execute_module, "_run", fake_run)
+    cache = ExecutionCache(tmp_path / "cache")
+    known = {"ch01_x/a.md|numpy": 1.5, "ch01_x/b.md|numpy": 30.5}      # c is unknown
+    lines = []
+    result = execute_module.execute_sections(paths, ["numpy"], cache, tmp_path / "chapters",
+                                             jobs=1, log=lines.append, seconds=known)
+    assert started == ["c", "b", "a"]                       # unknown first, then longest first
+    assert result.executed == 3 and not result.failures
+    assert "the slowest runs (seconds in cells):" in lines[-1]
+    slowest = lines[-1].splitlines()[1:]
+    assert [line.split()[-3] for line in slowest] == ["ch01_x/b.md", "ch01_x/c.md", "ch01_x/a.md"]
+    assert json.loads((cache.directory / SECONDS_RECORD).read_text()) == {
+        "ch01_x/a.md|numpy": 1.5, "ch01_x/b.md|numpy": 30.5, "ch01_x/c.md|numpy": 5.5}
+    assert execute_module.known_seconds(cache)["ch01_x/c.md|numpy"] == 5.5
+    assert len(cache.entries()) == 3                     # the seconds record is no entry
+
+
+def test_known_seconds_reads_the_saved_benchmark_table(tmp_path):
+    from mlbook.site.cache import ExecutionCache
+    from mlbook.site.execute import SECONDS_FILE, known_seconds
+    table = tmp_path / SECONDS_FILE
+    table.parent.mkdir(parents=True)
+    table.write_text(json.dumps({"columns": ["section", "numpy (s)", "torch (s)",
+                                             "all backends (s)"],
+                                 "rows": [["ch01_x/a.md", 2.0, 1.0, 3.0]]}))
+    seconds = known_seconds(ExecutionCache(tmp_path / "cache"), tmp_path)
+    assert seconds == {"ch01_x/a.md|numpy": 2.0, "ch01_x/a.md|torch": 1.0}
+    table.write_text("not json")
+    assert known_seconds(ExecutionCache(tmp_path / "cache"), tmp_path) == {}

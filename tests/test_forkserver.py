@@ -22,20 +22,23 @@ from mlbook.kernel import SectionKernel, output_differences, reads_clock
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
-#: One section of every chapter, each a few seconds long on every backend.
+#: One section of every chapter, short ones that exercise what could differ: the import of
+#: every framework into one kernel (installation, read_write), a chaotic computation
+#: (numerical_stability), convolutions and batch normalization trained (conv_layer,
+#: batch_norm), random draws (sgd), recurrent and attention layers, figures and warnings.
 SAME_SECTIONS = [
     "ch01_introduction/installation",
     "ch02_preliminaries/autograd",
-    "ch03_linear_networks/softmax_regression_concise",
-    "ch04_multilayer_perceptrons/dropout",
-    "ch05_builders_guide/read_write",                     # loads a model on every framework
-    "ch06_convolutional_neural_networks/lenet",
+    "ch03_linear_networks/softmax_regression",
+    "ch04_multilayer_perceptrons/numerical_stability",
+    "ch05_builders_guide/read_write",
+    "ch06_convolutional_neural_networks/conv_layer",
     "ch07_modern_cnns/batch_norm",
-    "ch08_recurrent_neural_networks/rnn_concise",
+    "ch08_recurrent_neural_networks/rnn",
     "ch09_modern_rnns/encoder_decoder",
-    "ch10_computer_vision/anchor",
-    "ch11_optimization/momentum",
-    "ch12_attention/attention_scoring",
+    "ch10_computer_vision/bounding_box",
+    "ch11_optimization/sgd",
+    "ch12_attention/multihead_attention",
     "ch13_detection_segmentation/transposed_conv",
     "ch14_nlp_pretraining/word2vec",
 ]
