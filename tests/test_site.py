@@ -294,6 +294,19 @@ def test_cache_key_depends_on_the_settings_that_change_numbers(tmp_path, monkeyp
     assert cache.key("# A section", "jax") != key
 
 
+def test_cache_key_depends_on_the_data_files_there_are(tmp_path, monkeypatch):
+    cache = ExecutionCache(tmp_path / "cache")
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("MLBOOK_DATA_DIR", str(data))
+    key = cache.key("# A section", "numpy")
+    (data / "timemachine.txt").write_text("The Time Traveller")
+    assert cache.key("# A section", "numpy") != key        # the real text, not the stand-in
+    again = cache.key("# A section", "numpy")
+    (data / "timemachine.txt").write_text("The Time Traveller!")
+    assert cache.key("# A section", "numpy") != again
+
+
 def test_cache_key_ignores_the_thread_flags_the_kernel_gets_anyway(tmp_path, monkeypatch):
     cache = ExecutionCache(tmp_path)
     monkeypatch.delenv("XLA_FLAGS", raising=False)

@@ -3,6 +3,8 @@
 An entry's key hashes everything that decides the section's output:
 
 * the section's source text, the backend and the compute threads per kernel;
+* the files in the data folder (``MLBOOK_DATA_DIR``): with a real data set's file a section
+  runs on it, without it on a stand-in;
 * the settings that change numbers (:func:`mlbook.execution.number_settings`: fused kernels,
   exact compilation, TensorFlow's oneDNN switch, the ``XLA_FLAGS`` the kernel gets) and the
   processor (:func:`mlbook.execution.cpu_signature`: float32 results differ between CPUs);
@@ -106,6 +108,18 @@ def _code_of(source: str) -> str:
     return ast.dump(tree)
 
 
+def data_files() -> list[tuple[str, int]]:
+    """The files in the data folder (``MLBOOK_DATA_DIR``), names and sizes: a section reads the
+    real data set when its file is there and runs on a stand-in otherwise, so what is there
+    keys every entry."""
+    from ..data.download import data_dir
+    folder = data_dir()
+    if not folder.is_dir():
+        return []
+    return sorted((p.relative_to(folder).as_posix(), p.stat().st_size)
+                  for p in folder.rglob("*") if p.is_file())
+
+
 def environment_versions(backend: str, with_docstrings: bool = False) -> dict[str, str | None]:
     """The versions that key a cache entry for ``backend`` (``with_docstrings``: mlbook's hash
     covers its docstrings too)."""
@@ -138,6 +152,7 @@ class ExecutionCache:
         """The entry key for a section whose text is ``source``, run on ``backend`` with
         ``threads`` compute threads per kernel."""
         blob = json.dumps({"source": source, "backend": backend, "threads": threads,
+                           "data": data_files(),
                            "settings": execution.number_settings(threads),
                            "cpu": execution.cpu_signature(),
                            "versions": environment_versions(
