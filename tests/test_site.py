@@ -176,9 +176,11 @@ def test_report_records_value_and_tolerance(tmp_path, monkeypatch):
     target = tmp_path / "values.jsonl"
     monkeypatch.setenv(book.REPORT_ENV, str(target))
     assert book.report("loss", 0.25) == 0.25
-    book.report("std", 0.5, tol=1e-2)
+    book.report("std", 0.5, tol=1e-2, why="a looser tolerance carries its reason")
     lines = [json.loads(line) for line in target.read_text().splitlines()]
-    assert lines == [{"name": "loss", "value": 0.25}, {"name": "std", "value": 0.5, "tol": 0.01}]
+    assert lines == [{"name": "loss", "value": 0.25},
+                     {"name": "std", "value": 0.5, "tol": 0.01,
+                      "why": "a looser tolerance carries its reason"}]
 
 
 def test_agreement_page_lists_every_section_and_backend():

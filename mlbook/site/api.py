@@ -103,12 +103,13 @@ PAGES: tuple[Page, ...] = (
           "mlbook.vision.roi": "Region-of-interest pooling",
           "mlbook.vision.segmentation": "Segmentation scores",
           "mlbook.vision.blocks": "Blocks of the detection and segmentation networks"}),
-    Page("book", "Running the book: mlbook.book, mlbook.kernel, mlbook.execution, "
-                 "mlbook.compiled",
-         "How sections are executed, reported and compared, the execution setting that makes "
-         "their numbers repeatable, and exactly compiled gradients.",
-         ("mlbook.book", "mlbook.kernel", "mlbook.execution", "mlbook.compiled"),
-         {"mlbook.book": "Sections", "mlbook.kernel": "Kernels",
+    Page("book", "Running the book: mlbook.book, mlbook.kernel, mlbook.forkserver, "
+                 "mlbook.execution, mlbook.compiled",
+         "How sections are executed, reported and compared, the kernels forked for them, the "
+         "execution setting that makes their numbers repeatable, and exactly compiled gradients.",
+         ("mlbook.book", "mlbook.kernel", "mlbook.forkserver", "mlbook.execution",
+          "mlbook.compiled"),
+         {"mlbook.book": "Sections", "mlbook.kernel": "Kernels", "mlbook.forkserver": "Kernels",
           "mlbook.execution": "The execution setting", "mlbook.compiled": "Compiled gradients",
           "values": "Constants"}),
 )
