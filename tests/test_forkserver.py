@@ -58,13 +58,19 @@ def test_the_chosen_sections_cover_every_chapter():
     assert all((ROOT / "chapters" / f"{s}.md").exists() for s in SAME_SECTIONS)
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+@pytest.mark.skipif(not forkserver.available(), reason="forked kernels are off here")
+@pytest.mark.book_sections(*[ROOT / "chapters" / f"{s}.md" for s in SAME_SECTIONS])
 @pytest.mark.parametrize("section", SAME_SECTIONS, ids=[s.split("/")[1] for s in SAME_SECTIONS])
-def test_forked_kernels_give_a_new_kernels_outputs(all_backends, section):
+def test_forked_kernels_give_a_new_kernels_outputs(book_runs, all_backends, section):
+    """The book's runs of the section (forked, as every build runs them) against kernels
+    started for it alone."""
     path = ROOT / "chapters" / f"{section}.md"
+    rel = f"{section}.md"
 
-    def both(backend: str) -> list[str]:
-        forked = book.run_section(path, backend, fork=True)
+    def compare(backend: str) -> list[str]:
+        if (rel, backend) in book_runs.failures:
+            return [f"{backend}: the book's run failed: {book_runs.failures[rel, backend]}"]
+        forked = book_runs.runs[rel, backend]
         new = book.run_section(path, backend, fork=False)
         problems = output_differences(forked.notebook, new.notebook)
         if forked.values != new.values:
@@ -72,7 +78,7 @@ def test_forked_kernels_give_a_new_kernels_outputs(all_backends, section):
         return [f"{backend}: {p}" for p in problems]
 
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        problems = [p for found in pool.map(both, all_backends) for p in found]
+        problems = [p for found in pool.map(compare, all_backends) for p in found]
     assert not problems, "\n".join(problems)
 
 
