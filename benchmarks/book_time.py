@@ -28,12 +28,12 @@ first) and gives its progress bar the time left.
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import pathlib
 import time
 
 from mlbook import book, config
 from mlbook.kernel import SECTIONS_PER_KERNEL, SectionKernel, output_differences
+from mlbook.site.cache import ExecutionCache
 from _harness import each_backend, parse_args, table
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -129,13 +129,11 @@ def both_ways(args, sections) -> None:
 
 def from_cache(args, sections) -> None:
     seconds: dict[tuple[str, str], tuple[float, float]] = {}
-    for path in pathlib.Path(args.from_cache).glob("*.json"):
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-            seconds[record["section"], record["backend"]] = (record["seconds"],
-                                                             record.get("startup", 0.0))
-        except (ValueError, KeyError, TypeError):
-            continue                       # the cache's own seconds.json and strays
+    cache = ExecutionCache(args.from_cache)
+    for path in cache.entries():
+        run = cache.get(path.stem)                 # None for a damaged entry
+        if run is not None:
+            seconds[run.section, run.backend] = (run.seconds, run.startup)
     names = [b for b in config.BACKENDS if any(k[1] == b for k in seconds)]
     rels = [s.resolve().relative_to((ROOT / "chapters").resolve()).as_posix() for s in sections]
     rels = [r for r in rels if all((r, b) in seconds for b in names)]

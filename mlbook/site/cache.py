@@ -239,14 +239,19 @@ class ExecutionCache:
 
     def put(self, key: str, run: CachedRun) -> None:
         """Store ``run`` under ``key`` (atomically)."""
-        self.directory.mkdir(parents=True, exist_ok=True)
         record = dataclasses.asdict(dataclasses.replace(run, notebook=None))
         record["notebook"] = run.notebook
+        self.write(self._path(key).name, record)
+
+    def write(self, name: str, record: Any) -> None:
+        """Write ``record`` as JSON to the file ``name`` in the cache folder, through a
+        temporary file renamed into place, so that no reader ever sees half of it."""
+        self.directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 json.dump(record, f)
-            os.replace(tmp, self._path(key))
+            os.replace(tmp, self.directory / name)
         except BaseException:
             pathlib.Path(tmp).unlink(missing_ok=True)
             raise

@@ -28,7 +28,6 @@ import dataclasses
 import json
 import os
 import pathlib
-import tempfile
 import time
 from typing import Any, Callable, Sequence
 
@@ -86,9 +85,14 @@ def _run(path: str, backend: str, timeout: int, threads: int) -> Any:
 
 
 #: Where a checkout keeps the seconds each section took on each backend in its last measured
-#: build (``benchmarks/book_time.py --save`` writes it): the order in which a cold build runs
+#: build (``benchmarks/book_time.py --from-cache ... --save`` writes it): the order in which a cold build runs
 #: the sections, and its estimate of the time left.
 SECONDS_FILE = pathlib.Path("benchmarks") / "results" / "book_sections.json"
+
+def _run_key(rel: str, backend: str) -> str:
+    """How the seconds records name a run: ``"section|backend"``."""
+    return f"{rel}|{backend}"
+
 
 def known_seconds(cache: ExecutionCache, root: pathlib.Path | None = None) -> dict[str, float]:
     """Seconds per run (``"section|backend"``, the section relative to the chapters folder,
@@ -104,7 +108,7 @@ def known_seconds(cache: ExecutionCache, root: pathlib.Path | None = None) -> di
                 section = row[columns.index("section")]
                 for column, value in zip(columns, row):
                     if column.endswith(" (s)") and value is not None and " " not in column[:-4]:
-                        seconds[f"{section}|{column[:-4]}"] = float(value)
+                        seconds[_run_key(section, column[:-4])] = float(value)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             pass                      # no such file, or not a table: only the order suffers
     try:
@@ -119,13 +123,9 @@ def _remember_seconds(cache: ExecutionCache, runs: dict[tuple[str, str], CachedR
     if not runs:
         return
     seconds = known_seconds(cache)
-    seconds.update({f"{rel}|{backend}": round(run.seconds + run.startup, 2)
+    seconds.update({_run_key(rel, backend): round(run.seconds + run.startup, 2)
                     for (rel, backend), run in runs.items()})
-    cache.directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cache.directory, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(seconds, f, indent=0, sort_keys=True)
-    os.replace(tmp, cache.directory / SECONDS_RECORD)
+    cache.write(SECONDS_RECORD, seconds)
 
 
 def slowest_runs(runs: dict[tuple[str, str], CachedRun], count: int = 10) -> list[str]:
@@ -210,12 +210,12 @@ def execute_sections(sections: Sequence[pathlib.Path], backends: Sequence[str],
     if not todo:
         return Execution(runs, 0, {})
     seconds = seconds or {}
-    known = [seconds[f"{rel}|{backend}"] for _, rel, backend, _ in todo
-             if f"{rel}|{backend}" in seconds]
+    known = [seconds[_run_key(rel, backend)] for _, rel, backend, _ in todo
+             if _run_key(rel, backend) in seconds]
     typical = sorted(known)[len(known) // 2] if known else 10.0
-    expect = {(rel, backend): seconds.get(f"{rel}|{backend}", typical)
+    expect = {(rel, backend): seconds.get(_run_key(rel, backend), typical)
               for _, rel, backend, _ in todo}
-    todo.sort(key=lambda item: -seconds.get(f"{item[1]}|{item[2]}", float("inf")))
+    todo.sort(key=lambda item: -seconds.get(_run_key(item[1], item[2]), float("inf")))
     failures: dict[tuple[str, str], str] = {}
     executed: dict[tuple[str, str], CachedRun] = {}
     start = time.perf_counter()
