@@ -77,12 +77,16 @@ def report(name: str, value: Any, tol: float | None = None, why: str | None = No
 def _code_cell() -> int | None:
     """The number of the code cell running now, in a kernel that runs a section: IPython
     counts a cell before running it (its count is then the next cell's), and the book's kernels
-    run nothing else with history."""
+    run nothing else with history. Outside a kernel (a script, or a process where some other
+    code made an IPython shell, as the test suite does) there is no cell: None."""
     import sys
     if "IPython" not in sys.modules:
         return None
     from IPython import get_ipython
-    count = getattr(get_ipython(), "execution_count", None)
+    shell = get_ipython()
+    if getattr(shell, "kernel", None) is None:
+        return None
+    count = getattr(shell, "execution_count", None)
     return count - 1 if isinstance(count, int) else None
 
 

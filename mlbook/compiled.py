@@ -15,11 +15,12 @@ which fuses operations and rounds differently) it calls the function as written.
 Python in the function runs only while it is traced, so the wrapper keeps to the eager
 function wherever a graph would compute something else:
 
-* the first call is eager (lazy layers create their parameters, and it shows whether the
-  network draws random numbers);
-* a network that draws random numbers (dropout) is never compiled: a graph would reuse the
-  draws of its trace.  A later trace that draws (a new input shape) gives the right result for
-  that call, and the function runs eagerly from then on;
+* the first call, and the first with arguments of new shapes, is eager (lazy layers create
+  their parameters, and it records the dropout masks the step draws);
+* dropout masks (:func:`dropout_mask`) are inputs of the graph: before each compiled call they
+  are drawn on the host from mlbook's generator, in the order the eager call drew them, so the
+  compiled step multiplies by the masks the eager step would have drawn.  A function that draws
+  any other random numbers is never compiled (a graph would repeat the draws of its trace);
 * a function that cannot be traced (it reads a value with ``float()``, say) runs eagerly;
 * the module's buffers (batch normalization's running statistics, which the forward pass
   replaces by new tensors) are inputs and outputs of the graph, so they are updated as eagerly;
@@ -31,15 +32,17 @@ function wherever a graph would compute something else:
 
 from __future__ import annotations
 
+import logging
 import os
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
-from . import config
+from . import config, ops
 from .ops.parameters import compile_function, compiles_exactly
 
-__all__ = ["exact_compile", "ExactlyCompiled", "compile_from_env", "COMPILE_ENV"]
+__all__ = ["exact_compile", "ExactlyCompiled", "compile_from_env", "COMPILE_ENV", "dropout_mask"]
 
 COMPILE_ENV = "MLBOOK_COMPILE"
+_log = logging.getLogger(__name__)
 
 
 def compile_from_env() -> bool:
@@ -50,54 +53,155 @@ def compile_from_env() -> bool:
     return value == "1"
 
 
+class _Draws:
+    """Where dropout masks come from: drawn on the host now (eager), or, while a compiled
+    step is traced, the graph's inputs that will hold the masks drawn on the host before each
+    call.  ``plan`` collects the draws an eager call makes (module, shape, dtype)."""
+
+    def __init__(self) -> None:
+        self.plan: list[tuple[Any, tuple[int, ...], str]] | None = None
+        self.inputs: list[Any] | None = None
+
+
+_DRAWS = _Draws()
+
+
+def _draw_mask(p: float, shape: tuple[int, ...], dtype: str) -> Any:
+    keep = config.generator().random(shape) >= p
+    return ops.from_numpy((keep / (1.0 - p)).astype(dtype))
+
+
+def dropout_mask(module: Any, shape: Sequence[int], dtype: str) -> Any:
+    """Inverted dropout's mask for an input of ``shape``: each element is 0 with probability
+    ``module.p`` and :math:`1/(1-p)` otherwise, drawn from mlbook's seeded generator (so the
+    same numbers on every backend).  While :class:`ExactlyCompiled` traces a step, the mask is
+    an input of the graph, drawn on the host before every call in the order the eager step
+    draws it: the compiled step multiplies by the very masks the eager one would."""
+    shape = tuple(int(n) for n in shape)
+    if _DRAWS.inputs is not None:
+        if not _DRAWS.inputs:
+            raise _PlanMismatch(f"a dropout mask of shape {shape} the eager call did not draw")
+        mask = _DRAWS.inputs.pop(0)
+        if tuple(ops.shape(mask)) != shape:
+            raise _PlanMismatch(f"a dropout mask of shape {shape}, where the eager call drew "
+                                f"{tuple(ops.shape(mask))}")
+        return mask
+    if _DRAWS.plan is not None:
+        _DRAWS.plan.append((module, shape, dtype))
+    return _draw_mask(module.p, shape, dtype)
+
+
+class _PlanMismatch(RuntimeError):
+    """The traced step asks for other dropout masks than the eager call drew."""
+
+
+def _signature(value: Any) -> Any:
+    """The shapes and dtypes of the tensors in nested arguments (what a new trace depends on)."""
+    if isinstance(value, dict):
+        return tuple((k, _signature(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return tuple(_signature(v) for v in value)
+    if ops.is_tensor(value):
+        return (tuple(ops.shape(value)), str(ops.dtype(value)))
+    if isinstance(value, float):         # passed as a float32 tensor: any value, one graph
+        return float
+    return repr(value) if isinstance(value, (int, str, bool, type(None))) else id(value)
+
+
 class ExactlyCompiled:
     """``fn`` run compiled where that computes exactly what eager execution computes; see the
     module docstring.  ``module`` is the network whose buffers ``fn`` may update.
-    :attr:`compiled` tells whether the last call ran compiled."""
+    :attr:`compiled` tells whether the last call ran compiled, :attr:`reason` why it runs
+    eagerly from now on, where the backend compiles."""
 
     def __init__(self, fn: Callable[..., Any], module: Any = None) -> None:
         self.fn, self.module = fn, module
         self.enabled = compile_from_env() and compiles_exactly()
         self.compiled = False
-        self._calls = 0
+        #: why the function runs eagerly on a backend that compiles (None while it compiles)
+        self.reason: str | None = None
+        # the dropout masks the eager call with arguments of these shapes drew, in order
+        self._plans: dict[Any, list[tuple[Any, tuple[int, ...], str]]] = {}
         self._graph: Callable[..., Any] | None = None
 
     def __call__(self, *args: Any) -> Any:
         self.compiled = False
         if not self.enabled:
             return self.fn(*args)
-        self._calls += 1
         rng = config.generator().bit_generator
         before = rng.state
-        if self._calls == 1:
-            out = self.fn(*args)
-            self.enabled = rng.state == before
+        signature = _signature(args)
+        plan = self._plans.get(signature)
+        if plan is None:           # eager, recording the masks it draws: the first call, and
+            _DRAWS.plan = plan = []     # the first with new shapes (lazy layers, last batch)
+            try:
+                out = self.fn(*args)
+            finally:
+                _DRAWS.plan = None
+            if not self._only_masks(before, plan, rng.state):
+                self._eager_from_now("it draws random numbers other than dropout masks, "
+                                     "which a graph would repeat at every call")
+            else:
+                self._plans[signature] = plan
             return out
+        masks = [_draw_mask(module.p, shape, dtype) for module, shape, dtype in plan]
+        drawn = rng.state
         if self._graph is None:
             self._graph = compile_function(self._traced)
         buffers = self._buffers()
         try:
-            out, new_buffers = self._graph(buffers, *args)
-        except Exception:                  # not traceable: the eager call shows the real error
+            out, new_buffers = self._graph(buffers, masks, *args)
+        except Exception as err:           # not traceable: the eager call shows the real error
             rng.state = before
             self._set_buffers(buffers)
-            self.enabled = False
+            self._eager_from_now(f"it cannot be traced ({type(err).__name__}: "
+                                 f"{str(err).splitlines()[0] if str(err) else ''})")
             return self.fn(*args)
-        self.enabled = rng.state == before   # a trace drew numbers: right now, not again
+        if rng.state != drawn:             # a trace drew numbers: right now, not again
+            self._eager_from_now("it draws random numbers other than dropout masks, which a "
+                                 "graph would repeat at every call")
         self._set_buffers(new_buffers)
         self.compiled = True
         return out
 
-    def _traced(self, buffers: dict[str, Any], *args: Any) -> tuple[Any, dict[str, Any]]:
+    @staticmethod
+    def _only_masks(before: dict[str, Any], plan: list[tuple[Any, tuple[int, ...], str]],
+                    after: dict[str, Any]) -> bool:
+        """Whether the draws of ``plan`` alone take the generator from ``before`` to
+        ``after`` (no other random numbers were drawn)."""
+        if not plan:
+            return before == after
+        import numpy as np
+        replay = np.random.Generator(type(config.generator().bit_generator)())
+        replay.bit_generator.state = before
+        for module, shape, _ in plan:
+            replay.random(shape)
+        return replay.bit_generator.state == after
+
+    def _eager_from_now(self, reason: str) -> None:
+        """Run eagerly from now on, and say why once (``logging``, logger ``mlbook.compiled``,
+        level INFO: the numbers are the eager ones, so a notebook shows nothing)."""
+        self.enabled, self.reason = False, reason
+        _log.info("%s runs eagerly: %s", getattr(self.fn, "__qualname__", "the function"),
+                  reason)
+
+    def _traced(self, buffers: dict[str, Any], masks: list[Any],
+                *args: Any) -> tuple[Any, dict[str, Any]]:
         # what the forward pass leaves on the modules while traced (attention weights kept
         # for plots, say) are graph tensors with no value: every module gets its attributes
         # back as they were, and the buffers go out as the graph's outputs
         saved = ([(m, dict(vars(m))) for m in self.module.modules()]
                  if self.module is not None else [])
         self._set_buffers(buffers)
+        _DRAWS.inputs = list(masks)
         try:
-            return self.fn(*args), self._buffers()
+            out = self.fn(*args), self._buffers()
+            if _DRAWS.inputs:
+                raise _PlanMismatch(f"{len(_DRAWS.inputs)} dropout masks the eager call drew "
+                                    "were not asked for")
+            return out
         finally:
+            _DRAWS.inputs = None
             for module, attributes in saved:
                 vars(module).clear()
                 vars(module).update(attributes)

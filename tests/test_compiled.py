@@ -91,12 +91,91 @@ def test_gru_language_model_bit_for_bit(backend):
             np.testing.assert_array_equal(mb.to_numpy(a[k]), mb.to_numpy(b[k]))
 
 
-def test_dropout_is_never_compiled(backend):
+def test_loop_over_time_steps_bit_for_bit(backend):
+    # a from-scratch RNN iterates over its input's first axis (``for X in inputs``), which
+    # TensorFlow refuses in a graph outside AutoGraph; the compiled step slices as eagerly
+    mb.seed(0)
+    W_xh, W_hh = mb.normal(0, 0.5, (3, 4)), mb.normal(0, 0.5, (4, 4))
+
+    def loss(params, inputs):
+        H, outputs = mb.zeros((2, 4)), []
+        for X in inputs:
+            H = mb.tanh(mb.matmul(X, params["W_xh"]) + mb.matmul(H, params["W_hh"]))
+            outputs.append(H)
+        return mb.sum(mb.stack(outputs) ** 2)
+
+    obj = value_and_grad(loss)
+    fn = compiled.exact_compile(obj)
+    params = {"W_xh": W_xh, "W_hh": W_hh}
+    rng = np.random.default_rng(1)
+    for step in range(3):
+        inputs = mb.array(rng.normal(size=(5, 2, 3)).astype(np.float32))
+        a_loss, a = fn(params, inputs)
+        assert fn.compiled == (step > 0 and backend in COMPILING)
+        b_loss, b = obj(params, inputs)
+        np.testing.assert_array_equal(mb.to_numpy(a_loss), mb.to_numpy(b_loss))
+        for k in a:
+            np.testing.assert_array_equal(mb.to_numpy(a[k]), mb.to_numpy(b[k]))
+    if backend == "tensorflow":                      # the patch held only while tracing
+        import tensorflow as tf
+        graph_only = tf.function(lambda x: [v for v in x], autograph=False)
+        with pytest.raises(Exception, match="Iterating over a symbolic"):
+            graph_only(tf.zeros((2, 3)))
+
+
+def test_dropout_compiles_with_the_masks_eager_execution_draws(backend):
+    mb.seed(0)
+    net = nn.Sequential(nn.Linear(6, 7), nn.Dropout(0.5), nn.Linear(7, 5), nn.Dropout(0.2),
+                        nn.Linear(5, 3))
+    out = gradients(net, n=5)
+    assert_same(out)                          # same seed, same masks, same numbers
+    assert out["wrapped"][1] == [False] + [backend in COMPILING] * 4
+
+
+def test_dropout_with_a_new_shape_draws_eagerly_once(backend):
+    # the last, smaller batch: its first step runs eagerly and records its masks, the next
+    # step of that shape is compiled with them; the generator ends where eager leaves it
     mb.seed(0)
     net = nn.Sequential(nn.Linear(6, 7), nn.Dropout(0.5), nn.Linear(7, 3))
-    out = gradients(net)
-    assert_same(out)                          # same seed, same masks, same numbers
-    assert out["wrapped"][1] == [False] * 4
+    obj = value_and_grad(lambda p, X, y: losses.cross_entropy(net.functional_call(p, X), y))
+    fn = compiled.exact_compile(obj, net)
+    data = batches(2) + batches(2, shape=(3, 6)) + batches(1)
+    results, flags, states = {}, [], {}
+    for name, f in (("wrapped", fn), ("eager", obj)):
+        mb.seed(5)
+        results[name] = []
+        for X, y in data:
+            with config.train_mode():
+                loss, grads = f(net.parameter_dict(), X, y)
+            results[name].append(mb.to_numpy(loss))
+            if name == "wrapped":
+                flags.append(fn.compiled)
+        states[name] = config.generator().bit_generator.state
+    np.testing.assert_array_equal(results["wrapped"], results["eager"])
+    assert states["wrapped"] == states["eager"]
+    compiling = backend in COMPILING
+    assert flags == [False, compiling, False, compiling, compiling]
+
+
+def test_the_reason_to_run_eagerly_is_logged_once(backend, caplog):
+    mb.seed(0)
+    net = nn.Sequential(nn.Linear(6, 7), nn.Linear(7, 3))
+
+    def noisy(p, X, y):                       # noise drawn in the step: no graph can hold it
+        return losses.cross_entropy(net.functional_call(p, X + mb.normal(0, 0.1, (8, 6))), y)
+
+    obj = value_and_grad(noisy)
+    fn = compiled.exact_compile(obj, net)
+    with caplog.at_level("INFO", logger="mlbook.compiled"):
+        for X, y in batches(3):
+            with config.train_mode():
+                fn(net.parameter_dict(), X, y)
+    records = [r.getMessage() for r in caplog.records if r.name == "mlbook.compiled"]
+    if backend in COMPILING:
+        assert fn.reason is not None and "random numbers" in fn.reason
+        assert len(records) == 1 and "random numbers" in records[0]
+    else:                                     # nothing compiles, so there is nothing to say
+        assert fn.reason is None and records == []
 
 
 def test_untraceable_function_runs_eagerly(backend):
@@ -110,6 +189,7 @@ def test_untraceable_function_runs_eagerly(backend):
     for x in ([1.0, 1.0], [2.0, 3.0], [0.5, 0.0]):
         assert mb.item(fn(mb.array(x))) == pytest.approx((x[0] + 2 * x[1]) * sum(x))
         assert not fn.compiled
+    assert (fn.reason is not None and "cannot be traced" in fn.reason) == (backend in COMPILING)
 
 
 def test_trainer_trains_as_eagerly(monkeypatch, backend):

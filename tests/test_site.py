@@ -183,6 +183,23 @@ def test_report_records_value_and_tolerance(tmp_path, monkeypatch):
                       "why": "a looser tolerance carries its reason"}]
 
 
+def test_report_names_no_cell_in_a_shell_that_is_not_a_kernel(tmp_path, monkeypatch):
+    # CI once ran this file after a test had made an IPython shell: its execution count is no
+    # cell of a section, so report must not record it.
+    from IPython.core.interactiveshell import InteractiveShell
+    made_here = not InteractiveShell.initialized()
+    shell = InteractiveShell.instance()
+    try:
+        assert shell.execution_count >= 1
+        target = tmp_path / "values.jsonl"
+        monkeypatch.setenv(book.REPORT_ENV, str(target))
+        book.report("loss", 0.25)
+        assert json.loads(target.read_text()) == {"name": "loss", "value": 0.25}
+    finally:
+        if made_here:
+            InteractiveShell.clear_instance()
+
+
 def test_agreement_page_lists_every_section_and_backend():
     comparisons = {"chapters/a/x": book.compare({"numpy": {"v": 1.0}, "torch": {"v": 1.0}}),
                    "chapters/a/y": book.compare({"numpy": {"v": 1.0}, "torch": {"v": 2.0}})}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any, Callable, Sequence
 
@@ -322,13 +323,42 @@ def _rmsprop(params: list[tf.Variable], grads: list[tf.Tensor], states: list[dic
 OPTIMIZER_KERNELS = {"sgd": _sgd, "rmsprop": _rmsprop}
 
 
+def _iterating(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn``, traced with iteration over a graph tensor of known length (``for X in inputs``,
+    a from-scratch RNN's loop over time steps) allowed as eagerly: ``x[0]``, ``x[1]``, ...,
+    the same slicing kernels.  TensorFlow refuses such iteration outside AutoGraph; the patch
+    holds only while ``fn`` is traced."""
+    from tensorflow.python.framework import ops as tf_ops
+    from tensorflow.python.framework import tensor as tf_tensor
+
+    def iterate(self: Any) -> Any:
+        length = self.shape[0] if self.shape.rank else None
+        if length is None:
+            self._disallow_iteration()    # TensorFlow's own error: the length is not known
+        return tf_tensor._TensorIterator(self, length)
+
+    @functools.wraps(fn)
+    def traced(*args: Any, **kwargs: Any) -> Any:
+        symbolic = tf_ops.SymbolicTensor
+        before = symbolic.__dict__.get("__iter__")
+        symbolic.__iter__ = iterate
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if before is None:
+                del symbolic.__iter__
+            else:
+                symbolic.__iter__ = before
+    return traced
+
+
 def compile_function(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``tf.function(fn)``; Python floats are passed as float32 tensors, so that a new
     learning rate does not trace the function again.  Without AutoGraph: the functions mlbook
     compiles (an optimiser's update, a training step) have no tensor-dependent Python control
     flow, and AutoGraph's cache of converted code, keyed by code objects, was seen to hand back
     another function's conversion after many functions had come and gone in one process."""
-    compiled = tf.function(fn, autograph=False)
+    compiled = tf.function(_iterating(fn), autograph=False)
 
     def call(*args: Any) -> Any:
         return compiled(*tf.nest.map_structure(

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 
-from .. import config
+from .. import compiled, config
 from .. import init as _init
 from .. import ops
 from ..autograd import stop_gradient
@@ -150,9 +150,7 @@ class Dropout(Module):
     def forward(self, x: Any) -> Any:
         if not self.training or self.p == 0:
             return x
-        keep = config.generator().random(ops.shape(x)) >= self.p
-        mask = ops.from_numpy((keep / (1.0 - self.p)).astype(ops.dtype(x)))
-        return x * mask
+        return x * compiled.dropout_mask(self, ops.shape(x), ops.dtype(x))
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
