@@ -219,5 +219,14 @@ class ExactlyCompiled:
 def exact_compile(fn: Callable[..., Any], module: Any = None) -> ExactlyCompiled:
     """``fn`` (typically a ``value_and_grad`` function of a training step) compiled where the
     backend's compiled graph computes bit for bit what eager execution computes (TensorFlow),
-    called as written elsewhere.  ``module``: the network, if ``fn`` updates its buffers."""
+    called as written elsewhere.  ``module``: the network, if ``fn`` updates its buffers.
+
+    >>> import mlbook as mb
+    >>> from mlbook import compiled
+    >>> grad = compiled.exact_compile(mb.value_and_grad(lambda w, x: mb.sum(w * x) ** 2))
+    >>> for _ in range(2):                  # the second call runs compiled on TensorFlow
+    ...     loss, g = grad(mb.array([1.0, 2.0]), mb.array([3.0, 4.0]))
+    >>> mb.item(loss), mb.tolist(g)         # 11 ** 2, and 2 * 11 * x
+    (121.0, [66.0, 88.0])
+    """
     return ExactlyCompiled(fn, module)
