@@ -14,8 +14,11 @@ The sections run once per session, in parallel, through the website's executor (
 
 from __future__ import annotations
 
+import inspect
+import math
 import pathlib
 import re
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -133,8 +136,8 @@ CHECKS = {
 
     "introduction": {"accuracy": lambda v: v == 1.0,
                      "nearest neighbour: accuracy": lambda v: v == 1.0},   # "right ... too"
-    "installation": {"backends installed":                 # what this machine has installed
-                         lambda v: v == sum(backends.is_installed(b) for b in config.BACKENDS),
+    # what pip says this machine has, asked independently of mlbook's own check (find_spec)
+    "installation": {"backends installed": lambda v: v == _installed_by_metadata(),
                      "sum of ones((2, 3))": lambda v: v == 6},
     "ndarray": {"concat rows": lambda v: v == 6, "concat cols": lambda v: v == 8,
                 "sum of X": lambda v: v == 66, "X2[1, 2]": lambda v: v == 9},
@@ -209,7 +212,9 @@ CHECKS = {
                      # "most of the way to the dahlia's", "still follows the pagoda's"
                      "colour distance to style, result / photo": lambda v: v < 0.3,
                      "brightness correlation with the photo": lambda v: v > 0.8},
-    "lookup_api": {"ones sum": lambda v: v == 4, "documented functions": lambda v: v >= 100,
+    "lookup_api": {"ones sum": lambda v: v == 4, "functions without a docstring": lambda v: v == 0,
+                   # mlbook's public callables, counted by the interpreter rather than by name
+                   "functions": lambda v: v == _public_callables(),
                    "source lines of mb.ones": lambda v: v >= 3},
     "linear_regression": {"analytic error": lambda v: v < 1e-3,
                           "area under N(0,1)": lambda v: abs(v - 1) < 1e-3},
@@ -271,10 +276,15 @@ CHECKS = {
                      "custom layer gradients": lambda v: v == 4},
     "read_write": {"clone difference": lambda v: v == 0,
                    "largest cross-backend difference": lambda v: v < 1e-5},
-    "use_gpu": {"try_gpu falls back correctly": lambda v: v == 1,
+    # the framework's own count of the GPUs it sees (torch.cuda.device_count(), ...)
+    "use_gpu": {"GPUs visible": lambda v, run: v == _framework_gpus(run.backend),
+                "try_gpu(): a GPU": lambda v, run: v == (_framework_gpus(run.backend) > 0),
                 "test accuracy with device=try_gpu()": lambda v: v > 0.9,
-                # the same computation on the same CPU when there is no GPU
-                "device=gpu(0) minus no device, final loss": lambda v: v == 0},
+                # trained, and, without a GPU, the same computation as with no device at all
+                "final loss, device=gpu(0)": lambda v, run: v < 0.5 and (
+                    _framework_gpus(run.backend) > 0
+                    or v == run.values["final loss, no device"]),
+                "final loss, no device": lambda v: v < 0.5},
     "image_classification_dataset": {"training images": lambda v: v == 1437,
                                      "test images": lambda v: v == 360,
                                      # "already scores about 0.9"
@@ -315,16 +325,16 @@ CHECKS = {
               "train loss, epoch 10": lambda v: v < 0.01, "test accuracy": lambda v: v >= 0.98},
     "alexnet": {"spatial size before flattening": lambda v: v == 1,
                 "features into the dense layers": lambda v: v == 64,
-                "train loss, epoch 1": lambda v: v < 3, "test accuracy": lambda v: v >= 0.90},
+                "train loss, epoch 1": lambda v: _above_chance(v), "test accuracy": lambda v: v >= 0.90},
     "vgg": {"block output sides": lambda v: v == 14,
             "features into the dense layers": lambda v: v == 256,
-            "train loss, epoch 1": lambda v: v < 3, "test accuracy": lambda v: v >= 0.93},
+            "train loss, epoch 1": lambda v: _above_chance(v), "test accuracy": lambda v: v >= 0.93},
     "nin": {"channels of the last block": lambda v: v == 10, "outputs": lambda v: v == 10,
             "parameters": lambda v: v == 35750, "train loss, epoch 1": lambda v: v < 2.35,
             "train loss, epoch 6": lambda v: v < 0.6, "test accuracy": lambda v: v >= 0.89},
     "googlenet": {"inception output channels": lambda v: v == 64,
                   "channels after the last inception block": lambda v: v == 128,
-                  "train loss, epoch 1": lambda v: v < 3,
+                  "train loss, epoch 1": lambda v: _above_chance(v),
                   "train loss, epoch 6": lambda v: v < 0.3, "test accuracy": lambda v: v >= 0.93},
     "batch_norm": {"train mode: from scratch vs library": lambda v: v < 1e-6,
                    "predict mode: from scratch vs library": lambda v: v < 1e-6,
@@ -467,6 +477,68 @@ CHECKS = {
 
 
 
+class _Run(NamedTuple):
+    """What a claim of two arguments sees besides its value: the backend and every value the
+    section reported on it."""
+    backend: str
+    values: dict
+
+
+def _takes_run(claim) -> bool:
+    return len(inspect.signature(claim).parameters) == 2
+
+
+def _above_chance(v: float) -> bool:
+    """A deep CNN's first epoch on the digits: its mean loss is above that of guessing evenly
+    among 10 classes (ln 10 = 2.303), the unstable first steps included, and below 3."""
+    return math.log(10) < v < 3
+
+
+def _public_callables() -> int:
+    """mlbook's own public callables in the namespace of ``import mlbook``, found with
+    ``inspect.getmembers`` (defined in an mlbook module, name without a leading underscore),
+    not read from ``__all__``, which the section counts."""
+    import mlbook
+    return sum(1 for name, value in inspect.getmembers(mlbook)
+               if not name.startswith("_") and callable(value)
+               and str(getattr(value, "__module__", "")).startswith("mlbook"))
+
+
+def _installed_by_metadata() -> int:
+    """The backends whose framework pip has installed (importlib.metadata), counted without
+    mlbook's own check (which asks the import system for the module)."""
+    from importlib import metadata
+    from mlbook import records
+
+    def has(distribution: str) -> bool:
+        try:
+            metadata.distribution(distribution)
+        except metadata.PackageNotFoundError:
+            return False
+        return True
+    return sum(any(has(d) for d in r.distributions) for r in records.RECORDS)
+
+
+def _framework_gpus(backend: str) -> int:
+    """The GPUs the framework itself sees, asked through its own API."""
+    if backend == "numpy":
+        return 0
+    backends.load(backend)                   # MXNet needs mlbook's numpy.bool alias first
+    if backend == "torch":
+        import torch
+        return torch.cuda.device_count()
+    if backend == "tensorflow":
+        import tensorflow as tf
+        return len(tf.config.list_physical_devices("GPU"))
+    if backend == "jax":
+        import jax
+        return sum(d.platform == "gpu" for d in jax.devices())
+    if backend == "mxnet":
+        import mxnet as mx
+        return mx.context.num_gpus()
+    raise AssertionError(f"no GPU count for {backend}")
+
+
 def test_every_section_has_checks():
     assert SECTIONS, "no sections found under chapters/"
     assert sorted(p.stem for p in SECTIONS) == sorted(CHECKS)
@@ -495,8 +567,11 @@ def test_section_runs_and_agrees_on_every_backend(book_runs, all_backends, path)
     checks = CHECKS[path.stem]
     for backend, result in results.items():
         assert set(result.values) == set(checks), f"{backend} reported {sorted(result.values)}"
+        run = _Run(backend, result.values)
         for name, claim in checks.items():
-            assert claim(result.values[name]), f"{backend}: {name} = {result.values[name]}"
+            holds = (claim(result.values[name], run) if _takes_run(claim)
+                     else claim(result.values[name]))
+            assert holds, f"{backend}: {name} = {result.values[name]}"
     comparisons = book.compare({b: r.values for b, r in results.items()},
                                {b: r.tolerances for b, r in results.items()})
     problems = [f"{b}: {p}" for b, c in comparisons.items() for p in c.problems]
