@@ -366,3 +366,19 @@ def test_tape_records_operators_indexing_and_several_outputs(backend):
     expected = np.array([-2.0 / 1 - 3 - 0, -2.0 / 4 - 1, 2 * 3.0 - 1, 2 * 4.0],
                         dtype="float32")
     check(tape.gradient(y, x), expected)
+
+
+def test_an_auxiliary_output_carries_no_gradient_history(backend):
+    # f returns aux = 2 w alongside its value.  Used later in g(w) = sum(aux * w), aux must be
+    # a constant (2 w0), so dg/dw = 2 w0; with the history of f attached it would be 4 w0.
+    # The same for a second call of the same gradient function (an RNN's state fed back).
+    w0 = np.array([0.5, -1.5, 2.0], dtype=np.float32)
+    w = mb.array(w0)
+    (_, aux), _ = mb.value_and_grad(lambda v: (mb.sum(v * v), v * 2.0), has_aux=True)(w)
+    np.testing.assert_array_equal(mb.to_numpy(aux), 2 * w0)
+    g = mb.grad(lambda v: mb.sum(aux * v))(w)
+    np.testing.assert_array_equal(mb.to_numpy(g), 2 * w0)
+    step = mb.value_and_grad(lambda v, s: (mb.sum(v * s), v * s), has_aux=True)
+    (_, state), _ = step(w, mb.ones(3))
+    (_, _), g2 = step(w, state)                    # state = w0 as a constant: d/dv = w0
+    np.testing.assert_array_equal(mb.to_numpy(g2), w0)

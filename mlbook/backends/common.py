@@ -156,3 +156,31 @@ def rate_groups(lrs: Sequence[float], decays: Sequence[float]
     for i, key in enumerate(zip(lrs, decays)):
         groups.setdefault(key, []).append(i)
     return [(lr, decay, idx) for (lr, decay), idx in groups.items()]
+
+
+# ----------------------------------------------------------------------------- value_and_grad
+def scalar_and_aux(out: Any, has_aux: bool, coerce: Any) -> tuple[Any, Any]:
+    """The bookkeeping every backend's ``value_and_grad`` does around its framework's gradient
+    call: split ``(value, aux)`` when ``has_aux``, make the value a tensor, and refuse a value
+    that is not a scalar with the same error on every backend.  Returns ``(value, aux)``, the
+    value still of its original shape (the caller reshapes it to ``()`` its own way)."""
+    aux = None
+    if has_aux:
+        out, aux = out
+    out = coerce(out)
+    shape = tuple(int(n) for n in (out.shape if hasattr(out, "shape") else np.shape(out)))
+    if int(np.prod(shape)) != 1:
+        raise ValueError(f"grad needs a function with a scalar output, got shape {shape}; "
+                         "reduce it first, e.g. with mlbook.sum")
+    return out, aux
+
+
+def detach_tree(tree: Any, detach: Any) -> Any:
+    """``tree`` (the auxiliary outputs of ``value_and_grad``) with ``detach`` applied to every
+    leaf: on every backend an auxiliary output is a value, with no gradient history, so that
+    fed into a later gradient (an RNN's state) it contributes nothing through its past."""
+    if tree is None:
+        return None
+    leaves, structure = flatten_tree(tree)
+    return unflatten_tree([detach(leaf) for leaf in leaves], structure)
+

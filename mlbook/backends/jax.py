@@ -760,27 +760,16 @@ def stop_gradient(x: Any) -> Any:
     return lax.stop_gradient(_value(x))
 
 
-def _unbox(tree: Any) -> Any:
-    leaves, structure = common.flatten_tree(tree)
-    return common.unflatten_tree([_value(leaf) for leaf in leaves], structure)
-
 
 def value_and_grad(fun: Callable[[list[Any]], Any], leaves: list[Any],
                    has_aux: bool) -> tuple[Any, Any, list[Any]]:
     """Evaluate ``fun(leaves)`` and the gradient of its scalar output w.r.t. each leaf (on the
     tape: see the notes above)."""
     watched = [_watch(leaf) for leaf in leaves]
-    out = fun(list(watched))
-    aux = None
-    if has_aux:
-        out, aux = out
-    out = coerce(out)
-    if out.size != 1:
-        raise ValueError(f"grad needs a function with a scalar output, got shape "
-                         f"{tuple(out.shape)}; reduce it first, e.g. with mlbook.sum")
+    out, aux = common.scalar_and_aux(fun(list(watched)), has_aux, coerce)
     out = reshape(out, ())
     found = _backward(out) if _is_box(out) else {}
-    return _value(out), (_unbox(aux) if has_aux else None), [_grad_of(w, found) for w in watched]
+    return _value(out), common.detach_tree(aux, _value), [_grad_of(w, found) for w in watched]
 
 
 # ----------------------------------------------------------------------------- recording

@@ -422,14 +422,7 @@ def value_and_grad(fun: Callable[[list[Any]], Any], leaves: list[mnp.ndarray],
             seen.add(id(x))
         watched.append(x)
     with _ag.record():
-        out = fun(list(watched))
-        aux = None
-        if has_aux:
-            out, aux = out
-        out = coerce(out)
-        if out.size != 1:
-            raise ValueError(f"grad needs a function with a scalar output, got shape "
-                             f"{tuple(out.shape)}; reduce it first, e.g. with mlbook.sum")
+        out, aux = common.scalar_and_aux(fun(list(watched)), has_aux, coerce)
         out = out.reshape(())
     variables = [x for x in watched if is_floating(x)]
     try:
@@ -440,7 +433,13 @@ def value_and_grad(fun: Callable[[list[Any]], Any], leaves: list[mnp.ndarray],
         found = iter([_grad_or_zeros(out, x) for x in variables])   # some are not used
     grads = [next(found).as_np_ndarray() if is_floating(x) else mnp.zeros_like(x)
              for x in watched]
-    return out.detach(), aux, grads
+    return out.detach(), common.detach_tree(aux, _detach), grads
+
+
+def _detach(x: Any) -> Any:
+    # an array computed under record() keeps its graph: fed into a later gradient (an RNN's
+    # state), the gradient would flow back through the earlier step
+    return x.detach() if isinstance(x, (mnp.ndarray, mx.nd.NDArray)) else x
 
 
 class Tape:

@@ -511,11 +511,6 @@ def stop_gradient(x: Any) -> Any:
     return np.asarray(getval(x))
 
 
-def _unbox_tree(tree: Any) -> Any:
-    leaves, structure = common.flatten_tree(tree)
-    return common.unflatten_tree([getval(leaf) for leaf in leaves], structure)
-
-
 def _cast_like(g: Any, x: Any) -> Any:
     g = np.asarray(g)
     return g.astype(x.dtype) if g.dtype != x.dtype else g
@@ -527,22 +522,17 @@ def value_and_grad(fun: Callable[[list[Any]], Any], leaves: list[Any],
     aux_out: list[Any] = []
 
     def traced(boxed: list[Any]) -> Any:
-        out = fun(list(boxed))
-        if has_aux:
-            out, aux = out
-            aux_out.append(aux)
+        out, aux = common.scalar_and_aux(fun(list(boxed)), has_aux, lambda x: x)
+        aux_out.append(aux)
         return out
 
     with warnings.catch_warnings():      # a constant function has a zero gradient: no warning
         warnings.filterwarnings("ignore", "Output seems independent of input")
         vjp, value = make_vjp(traced, list(leaves))
     value = np.asarray(value)
-    if value.size != 1:
-        raise ValueError(f"grad needs a function with a scalar output, got shape {value.shape}; "
-                         "reduce it first, e.g. with mlbook.sum")
     grads = vjp(np.ones_like(value))
     grads = [_cast_like(g, leaf) for g, leaf in zip(grads, leaves)]
-    return value.reshape(()), (_unbox_tree(aux_out[0]) if has_aux else None), grads
+    return value.reshape(()), common.detach_tree(aux_out[0], getval), grads
 
 
 class Tape:

@@ -455,17 +455,11 @@ def value_and_grad(fun: Callable[[list[Any]], Any], leaves: list[tf.Tensor],
         for leaf in leaves:
             if leaf.dtype.is_floating:
                 tape.watch(leaf)
-        out = fun(list(leaves))
-        aux = None
-        if has_aux:
-            out, aux = out
-        out = coerce(out)
-        if out.shape.num_elements() != 1:
-            raise ValueError(f"grad needs a function with a scalar output, got shape "
-                             f"{tuple(out.shape)}; reduce it first, e.g. with mlbook.sum")
+        out, aux = common.scalar_and_aux(fun(list(leaves)), has_aux, coerce)
         out = tf.reshape(out, ())
     grads = tape.gradient(out, list(leaves),
                           unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    # a tensor keeps no history outside the tape that recorded it: aux is a value already
     return out, aux, [_dense(g, leaf) for g, leaf in zip(grads, leaves)]
 
 

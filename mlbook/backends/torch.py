@@ -366,12 +366,8 @@ def stop_gradient(x: torch.Tensor) -> torch.Tensor:
     return x.detach()
 
 
-def _detach_tree(tree: Any) -> Any:
-    if tree is None:
-        return None
-    leaves, structure = common.flatten_tree(tree)
-    leaves = [leaf.detach() if isinstance(leaf, torch.Tensor) else leaf for leaf in leaves]
-    return common.unflatten_tree(leaves, structure)
+def _detach(x: Any) -> Any:
+    return x.detach() if isinstance(x, torch.Tensor) else x
 
 
 def _grads(y: torch.Tensor, sources: list[torch.Tensor], seed: torch.Tensor | None,
@@ -393,16 +389,9 @@ def value_and_grad(fun: Callable[[list[Any]], Any], leaves: list[torch.Tensor],
     """Evaluate ``fun(leaves)`` and the gradient of its scalar output w.r.t. each leaf."""
     watched = [x.detach().requires_grad_(True) if x.is_floating_point() else x for x in leaves]
     with torch.enable_grad():
-        out = fun(watched)
-        aux = None
-        if has_aux:
-            out, aux = out
-        out = coerce(out)
-        if out.numel() != 1:
-            raise ValueError(f"grad needs a function with a scalar output, got shape "
-                             f"{tuple(out.shape)}; reduce it first, e.g. with mlbook.sum")
+        out, aux = common.scalar_and_aux(fun(watched), has_aux, coerce)
         grads = _grads(out.reshape(()), watched, None, retain=False)
-    return out.detach().reshape(()), _detach_tree(aux), grads
+    return out.detach().reshape(()), common.detach_tree(aux, _detach), grads
 
 
 class Tape:
