@@ -108,6 +108,15 @@ def _signature(value: Any) -> Any:
     return repr(value) if isinstance(value, (int, str, bool, type(None))) else id(value)
 
 
+def _shapes(value: Any) -> list[tuple[int, ...]]:
+    """The shapes of the tensors in nested arguments, for a log message."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [shape for v in value for shape in _shapes(v)]
+    return [tuple(ops.shape(value))] if ops.is_tensor(value) else []
+
+
 class ExactlyCompiled:
     """``fn`` run compiled where that computes exactly what eager execution computes; see the
     module docstring.  ``module`` is the network whose buffers ``fn`` may update.
@@ -133,7 +142,11 @@ class ExactlyCompiled:
         signature = _signature(args)
         plan = self._plans.get(signature)
         if plan is None:           # eager, recording the masks it draws: the first call, and
-            _DRAWS.plan = plan = []     # the first with new shapes (lazy layers, last batch)
+            if self._plans:             # the first with new shapes (lazy layers, last batch)
+                _log.debug("%s: arguments of new shapes, %s: one eager call, then a new "
+                           "trace", getattr(self.fn, "__qualname__", "the function"),
+                           _shapes(args))
+            _DRAWS.plan = plan = []
             try:
                 out = self.fn(*args)
             finally:

@@ -132,7 +132,7 @@ def test_dropout_compiles_with_the_masks_eager_execution_draws(backend):
     assert out["wrapped"][1] == [False] + [backend in COMPILING] * 4
 
 
-def test_dropout_with_a_new_shape_draws_eagerly_once(backend):
+def test_dropout_with_a_new_shape_draws_eagerly_once(backend, caplog):
     # the last, smaller batch: its first step runs eagerly and records its masks, the next
     # step of that shape is compiled with them; the generator ends where eager leaves it
     mb.seed(0)
@@ -141,6 +141,7 @@ def test_dropout_with_a_new_shape_draws_eagerly_once(backend):
     fn = compiled.exact_compile(obj, net)
     data = batches(2) + batches(2, shape=(3, 6)) + batches(1)
     results, flags, states = {}, [], {}
+    caplog.set_level("DEBUG", logger="mlbook.compiled")
     for name, f in (("wrapped", fn), ("eager", obj)):
         mb.seed(5)
         results[name] = []
@@ -153,8 +154,11 @@ def test_dropout_with_a_new_shape_draws_eagerly_once(backend):
         states[name] = config.generator().bit_generator.state
     np.testing.assert_array_equal(results["wrapped"], results["eager"])
     assert states["wrapped"] == states["eager"]
+    assert fn.reason is None
     compiling = backend in COMPILING
     assert flags == [False, compiling, False, compiling, compiling]
+    new_shapes = [r.getMessage() for r in caplog.records if "new shapes" in r.getMessage()]
+    assert len(new_shapes) == compiling and (not compiling or "(3, 6)" in new_shapes[0])
 
 
 def test_the_reason_to_run_eagerly_is_logged_once(backend, caplog):

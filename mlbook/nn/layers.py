@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 
-from .. import compiled, config
+from .. import compiled
 from .. import init as _init
 from .. import ops
 from ..autograd import stop_gradient
