@@ -333,3 +333,46 @@ def test_max_and_min_share_the_gradient_between_ties(backend):
     check(mb.max(x, axis=1), values)
     with mb.record():
         check(mb.max(x, axis=1), values)
+
+
+AXIS_OPS = {   # op: (call with axis a on a (2, 3) tensor x, numpy's call, the axes it accepts)
+    "sum": (lambda x, a: mb.sum(x, axis=a), lambda x, a: np.sum(x, axis=a), 2),
+    "max": (lambda x, a: mb.max(x, axis=a), lambda x, a: np.max(x, axis=a), 2),
+    "var": (lambda x, a: mb.var(x, axis=a), lambda x, a: np.var(x, axis=a), 2),
+    "argmax": (lambda x, a: mb.argmax(x, axis=a), lambda x, a: np.argmax(x, axis=a), 2),
+    "argmin": (lambda x, a: mb.argmin(x, axis=a), lambda x, a: np.argmin(x, axis=a), 2),
+    "cumsum": (lambda x, a: mb.cumsum(x, axis=a), lambda x, a: np.cumsum(x, axis=a), 2),
+    "logsumexp": (lambda x, a: mb.logsumexp(x, axis=a),
+                  lambda x, a: np.log(np.sum(np.exp(x), axis=a)), 2),
+    "softmax": (lambda x, a: mb.softmax(x, axis=a),
+                lambda x, a: np.exp(x) / np.sum(np.exp(x), axis=a, keepdims=True), 2),
+    "log_softmax": (lambda x, a: mb.log_softmax(x, axis=a),
+                    lambda x, a: x - np.log(np.sum(np.exp(x), axis=a, keepdims=True)), 2),
+    "take": (lambda x, a: mb.take(x, mb.array([1, 0]), axis=a),
+             lambda x, a: np.take(x, [1, 0], axis=a), 2),
+    "split": (lambda x, a: mb.concat(mb.split(x, 1, axis=a), axis=a),
+              lambda x, a: np.concatenate(np.split(x, 1, axis=a), axis=a), 2),
+    "concat": (lambda x, a: mb.concat([x, x], axis=a), lambda x, a: np.concatenate([x, x], a), 2),
+    "stack": (lambda x, a: mb.stack([x, x], axis=a), lambda x, a: np.stack([x, x], a), 3),
+    "expand_dims": (lambda x, a: mb.expand_dims(x, a), lambda x, a: np.expand_dims(x, a), 3),
+    "repeat": (lambda x, a: mb.repeat(x, 2, axis=a), lambda x, a: np.repeat(x, 2, axis=a), 2),
+    "swapaxes": (lambda x, a: mb.swapaxes(x, a, 0), lambda x, a: np.swapaxes(x, a, 0), 2),
+    "flatten": (lambda x, a: mb.flatten(x, a),
+                lambda x, a: x.reshape(x.shape[:a % 2] + (-1,)), 2),
+}
+
+
+@pytest.mark.parametrize("op", sorted(AXIS_OPS))
+def test_axes_are_numpys_and_out_of_range_is_an_error_naming_the_op(backend, op):
+    # numpy's rule: an axis in -n <= a < n (n the axes of the result, for an op that adds
+    # one), negatives counted from the end; outside it AxisError, never a wrapped-around axis
+    ours, theirs, n = AXIS_OPS[op]
+    x0 = np.array([[0.5, -1.0, 2.0], [3.0, 0.25, -2.5]], dtype=np.float32)
+    x = mb.array(x0)
+    for a in range(-n, n):
+        np.testing.assert_allclose(mb.to_numpy(ours(x, a)), theirs(x0, a), rtol=1e-5,
+                                   atol=1e-6, err_msg=f"{op}, axis {a}")   # float32 rounding
+    for a in (n, -n - 1, n + 3):
+        with pytest.raises(np.AxisError, match=f"{op}: axis {a} is out of range") as err:
+            ours(x, a)
+        assert isinstance(err.value, ValueError) and isinstance(err.value, IndexError)

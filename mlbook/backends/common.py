@@ -87,19 +87,25 @@ def shape_tuple(shape: Any) -> tuple[int, ...]:
     return tuple(int(s) for s in shape)
 
 
-def norm_axes(axis: Any, ndim: int) -> tuple[int, ...] | None:
-    """``axis`` (None, int or sequence, negatives allowed) as a sorted tuple of non-negative ints."""
+def norm_axis(axis: Any, ndim: int, op: str = "") -> int:
+    """One axis (negatives count from the end) as a non-negative int, as numpy takes it: an
+    axis outside ``-ndim <= axis < ndim`` is numpy's ``AxisError`` (a ``ValueError`` and an
+    ``IndexError``) naming the op, never wrapped around.  A 0-d tensor takes axis 0 or -1."""
+    a, n = int(axis), max(ndim, 1)
+    if not -n <= a < n:
+        raise np.AxisError(f"{op + ': ' if op else ''}axis {a} is out of range for a tensor with "
+                           f"{ndim} dimensions (use an axis from {-n} to {n - 1})")
+    return a % n
+
+
+def norm_axes(axis: Any, ndim: int, op: str = "") -> tuple[int, ...] | None:
+    """``axis`` (None, int or sequence, negatives allowed) as a sorted tuple of non-negative
+    ints, each checked by :func:`norm_axis`."""
     if axis is None:
         return None
     if isinstance(axis, (int, np.integer)):
         axis = (int(axis),)
-    out = []
-    for a in axis:
-        a = int(a)
-        if not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(a % max(ndim, 1))
-    return tuple(sorted(set(out)))
+    return tuple(sorted({norm_axis(a, ndim, op) for a in axis}))
 
 
 def split_sizes(n: int, indices_or_sections: int | Sequence[int]) -> list[int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins as _bi
 import math as _math
 from typing import Any
 
@@ -33,7 +32,7 @@ def take(x: Tensor, indices: Any, axis: int | None = None) -> Tensor:
     if axis is None:
         x, axis = b.reshape(x, (-1,)), 0
     n = len(b.shape(x))
-    axis = int(axis) % _bi.max(n, 1)
+    axis = common.norm_axis(axis, n, "take")
     idx = _indices(b, indices)
     length = b.shape(x)[axis]
     if getattr(b, "is_symbolic", _no)(idx):      # being traced: no value to check on the host;
@@ -64,7 +63,7 @@ def take_along_axis(x: Tensor, indices: Any, axis: int) -> Tensor:
     if len(sx) != len(si):
         raise ValueError(f"take_along_axis: x {sx} and indices {si} need the same number of "
                          "axes")
-    return b.take_along_axis(x, idx, int(axis) % len(sx))
+    return b.take_along_axis(x, idx, common.norm_axis(axis, len(sx), "take_along_axis"))
 
 
 def one_hot(indices: Any, depth: int, dtype: Any = None) -> Tensor:

@@ -86,7 +86,7 @@ def norm(x: Tensor, ord: Any = None, axis: Any = None, keepdims: bool = False) -
     """
     b = backend()
     x = as_float(b, x)
-    axes = common.norm_axes(axis, len(b.shape(x)))
+    axes = common.norm_axes(axis, len(b.shape(x)), "norm")
     if ord in (None, 2, "fro"):
         return b.sqrt(b.sum(x * x, axis=axes, keepdims=bool(keepdims)))
     if ord == 1:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..backends import common
 from .core import Tensor, as_float, backend
 from .reductions import logsumexp
 
@@ -24,9 +25,10 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     r""":math:`x_i - \log\sum_j e^{x_j}` along ``axis``, computed stably (see :func:`logsumexp`)."""
     b = backend()
     x = as_float(b, x)
+    axis = common.norm_axis(axis, len(b.shape(x)), "log_softmax")
     native = getattr(b, "log_softmax", None)
     if native is not None:
-        return native(x, int(axis))
+        return native(x, axis)
     return x - logsumexp(x, axis, keepdims=True)
 
 
@@ -34,9 +36,10 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
     r""":math:`e^{x_i} / \sum_j e^{x_j}` along ``axis``, stable for large inputs."""
     b = backend()
     x = as_float(b, x)
+    axis = common.norm_axis(axis, len(b.shape(x)), "softmax")
     native = getattr(b, "softmax", None)
     if native is not None:
-        return native(x, int(axis))
+        return native(x, axis)
     return b.exp(log_softmax(x, axis))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins as _bi
 import math as _math
 from typing import Any
 
@@ -14,7 +13,7 @@ from .elementwise import sqrt
 def _reduction(op: str, x: Tensor, axis: Any, keepdims: bool, floating: bool = False) -> Tensor:
     b = backend()
     x = as_float(b, x) if floating else b.coerce(x)
-    return getattr(b, op)(x, axis=common.norm_axes(axis, len(b.shape(x))),
+    return getattr(b, op)(x, axis=common.norm_axes(axis, len(b.shape(x)), op),
                           keepdims=bool(keepdims))
 
 
@@ -57,7 +56,7 @@ def _arg(op: str, x: Tensor, axis: int | None, keepdims: bool) -> Tensor:
     b = backend()
     x = b.coerce(x)
     if axis is not None:
-        axis = int(axis) % _bi.max(len(b.shape(x)), 1)
+        axis = common.norm_axis(axis, len(b.shape(x)), op)
     return getattr(b, op)(x, axis, bool(keepdims))
 
 
@@ -77,7 +76,7 @@ def var(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> T
     b = backend()
     x = as_float(b, x)
     shp = b.shape(x)
-    axes = common.norm_axes(axis, len(shp))
+    axes = common.norm_axes(axis, len(shp), "var")
     n = _math.prod(shp) if axes is None else _math.prod(shp[a] for a in axes)
     centred = x - b.mean(x, axis=axes, keepdims=True)
     return b.sum(centred * centred, axis=axes, keepdims=bool(keepdims)) / (n - ddof)
@@ -94,7 +93,7 @@ def cumsum(x: Tensor, axis: int | None = None) -> Tensor:
     x = b.coerce(x)
     if axis is None:
         return b.cumsum(b.reshape(x, (-1,)), 0)
-    return b.cumsum(x, int(axis) % _bi.max(len(b.shape(x)), 1))
+    return b.cumsum(x, common.norm_axis(axis, len(b.shape(x)), "cumsum"))
 
 
 def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -102,7 +101,7 @@ def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     :math:`m + \log \sum_i e^{x_i - m}` with :math:`m = \max_i x_i` (no overflow for large x)."""
     b = backend()
     x = as_float(b, x)
-    axes = common.norm_axes(axis, len(b.shape(x)))
+    axes = common.norm_axes(axis, len(b.shape(x)), "logsumexp")
     native = getattr(b, "logsumexp", None)
     if native is not None:
         return native(x, axes, bool(keepdims))

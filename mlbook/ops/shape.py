@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins as _bi
 import math as _math
 from typing import Any, Sequence
 
@@ -46,7 +45,7 @@ def transpose(x: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     b = backend()
     x = b.coerce(x)
     n = len(b.shape(x))
-    axes = tuple(range(n))[::-1] if axes is None else tuple(int(a) % _bi.max(n, 1) for a in axes)
+    axes = tuple(range(n))[::-1] if axes is None else tuple(common.norm_axis(a, n, "transpose") for a in axes)
     if sorted(axes) != list(range(n)):
         raise ValueError(f"transpose: axes {axes} are not a permutation of the {n} axes")
     return b.transpose(x, axes)
@@ -62,8 +61,9 @@ def permute(x: Tensor, *axes: int) -> Tensor:
 def swapaxes(x: Tensor, axis1: int, axis2: int) -> Tensor:
     """Exchange two axes of ``x``."""
     n = ndim(x)
+    a, b = common.norm_axis(axis1, n, "swapaxes"), common.norm_axis(axis2, n, "swapaxes")
     axes = list(range(n))
-    axes[axis1 % n], axes[axis2 % n] = axes[axis2 % n], axes[axis1 % n]
+    axes[a], axes[b] = axes[b], axes[a]
     return transpose(x, axes)
 
 
@@ -75,7 +75,8 @@ def T(x: Tensor) -> Tensor:
 def expand_dims(x: Tensor, axis: int) -> Tensor:
     """Insert an axis of length 1 at position ``axis``."""
     b = backend()
-    return b.expand_dims(b.coerce(x), int(axis))
+    x = b.coerce(x)
+    return b.expand_dims(x, common.norm_axis(axis, len(b.shape(x)) + 1, "expand_dims"))
 
 
 def squeeze(x: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
@@ -83,7 +84,7 @@ def squeeze(x: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
     b = backend()
     x = b.coerce(x)
     shp = b.shape(x)
-    axes = common.norm_axes(axis, len(shp))
+    axes = common.norm_axes(axis, len(shp), "squeeze")
     if axes is not None:
         bad = [a for a in axes if shp[a] != 1]
         if bad:
@@ -95,7 +96,7 @@ def squeeze(x: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
 def flatten(x: Tensor, start_axis: int = 0) -> Tensor:
     """Merge the axes from ``start_axis`` on into one (``start_axis=1`` keeps the batch axis)."""
     shp = shape(x)
-    start_axis %= _bi.max(len(shp), 1)
+    start_axis = common.norm_axis(start_axis, len(shp), "flatten")
     return reshape(x, shp[:start_axis] + (-1,))
 
 
@@ -103,8 +104,9 @@ def concat(xs: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis (``torch.cat``, ``numpy.concatenate``)."""
     b = backend()
     xs = same_dtype(b, xs)
+    axis = common.norm_axis(axis, len(b.shape(xs[0])), "concat") if xs else int(axis)
     try:
-        return b.concat(xs, int(axis))
+        return b.concat(xs, axis)
     except Exception as err:
         raise ValueError(f"concat along axis {axis}: shapes {[b.shape(x) for x in xs]} must "
                          "agree on every other axis") from err
@@ -117,7 +119,8 @@ def stack(xs: Sequence[Tensor], axis: int = 0) -> Tensor:
     shapes = {b.shape(x) for x in xs}
     if len(shapes) > 1:
         raise ValueError(f"stack needs tensors of one shape, got {sorted(shapes)}")
-    return b.stack(xs, int(axis))
+    axis = common.norm_axis(axis, len(next(iter(shapes))) + 1, "stack") if xs else int(axis)
+    return b.stack(xs, axis)
 
 
 def split(x: Tensor, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
@@ -125,7 +128,7 @@ def split(x: Tensor, indices_or_sections: int | Sequence[int], axis: int = 0) ->
     b = backend()
     x = b.coerce(x)
     shp = b.shape(x)
-    axis = int(axis) % len(shp)
+    axis = common.norm_axis(axis, len(shp), "split")
     return b.split(x, common.split_sizes(shp[axis], indices_or_sections), axis)
 
 
@@ -144,7 +147,10 @@ def tile(x: Tensor, reps: int | Sequence[int]) -> Tensor:
 def repeat(x: Tensor, repeats: int, axis: int | None = None) -> Tensor:
     """Repeat each element ``repeats`` times (along ``axis``, or of the flattened tensor)."""
     b = backend()
-    return b.repeat(b.coerce(x), int(repeats), None if axis is None else int(axis))
+    x = b.coerce(x)
+    if axis is not None:
+        axis = common.norm_axis(axis, len(b.shape(x)), "repeat")
+    return b.repeat(x, int(repeats), axis)
 
 
 def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
