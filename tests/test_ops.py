@@ -376,3 +376,27 @@ def test_axes_are_numpys_and_out_of_range_is_an_error_naming_the_op(backend, op)
         with pytest.raises(np.AxisError, match=f"{op}: axis {a} is out of range") as err:
             ours(x, a)
         assert isinstance(err.value, ValueError) and isinstance(err.value, IndexError)
+
+
+MIXED = {   # an int64 tensor i with a float: mlbook's functions compute in float32 everywhere
+    "maximum(i, 1.5)": (lambda i, f: mb.maximum(i, 1.5), lambda i, f: np.maximum(i, 1.5)),
+    "minimum(1.5, i)": (lambda i, f: mb.minimum(1.5, i), lambda i, f: np.minimum(1.5, i)),
+    "maximum(i, f)": (lambda i, f: mb.maximum(i, f), lambda i, f: np.maximum(i, f)),
+    "power(i, 0.5)": (lambda i, f: mb.power(i, 0.5), lambda i, f: np.power(i, 0.5)),
+    "clip(i, 0.5, 2.5)": (lambda i, f: mb.clip(i, 0.5, 2.5), lambda i, f: np.clip(i, 0.5, 2.5)),
+    "clip(i, None, 1.5)": (lambda i, f: mb.clip(i, None, 1.5), lambda i, f: np.clip(i, None, 1.5)),
+    "where(c, i, 0.5)": (lambda i, f: mb.where(mb.array([True, False, True]), i, 0.5),
+                         lambda i, f: np.where([True, False, True], i, 0.5)),
+    "where(c, i, f)": (lambda i, f: mb.where(mb.array([True, False, True]), i, f),
+                       lambda i, f: np.where([True, False, True], i, f)),
+    "concat([i, f])": (lambda i, f: mb.concat([i, f]), lambda i, f: np.concatenate([i, f])),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MIXED))
+def test_int_and_float_mix_in_float32_with_numpys_values(backend, case):
+    ours, theirs = MIXED[case]
+    i0, f0 = np.array([1, 2, 3]), np.array([0.5, 1.5, 2.5], dtype=np.float32)
+    out = ours(mb.array(i0), mb.array(f0))
+    assert mb.dtype(out) == "float32"
+    np.testing.assert_allclose(mb.to_numpy(out), theirs(i0, f0), rtol=1e-6)

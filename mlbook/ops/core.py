@@ -46,10 +46,12 @@ def pair(b: Any, x: Any, y: Any) -> tuple[Tensor, Tensor]:
     xs, ys = common.is_python_scalar(x), common.is_python_scalar(y)
     if xs and not ys:
         y = b.coerce(y)
-        return b.full((), x, scalar_dtype(x, b.dtype_name(y))), y
+        d = scalar_dtype(x, b.dtype_name(y))       # an int tensor with a float: float32
+        return b.full((), x, d), (y if b.dtype_name(y) == d else b.astype(y, d))
     if ys and not xs:
         x = b.coerce(x)
-        return x, b.full((), y, scalar_dtype(y, b.dtype_name(x)))
+        d = scalar_dtype(y, b.dtype_name(x))
+        return (x if b.dtype_name(x) == d else b.astype(x, d)), b.full((), y, d)
     x, y = b.coerce(x), b.coerce(y)
     dx, dy = b.dtype_name(x), b.dtype_name(y)
     if dx != dy:
@@ -60,6 +62,9 @@ def pair(b: Any, x: Any, y: Any) -> tuple[Tensor, Tensor]:
 
 
 def scalar_dtype(value: Any, other: str) -> str:
+    """The dtype a Python scalar and a tensor of dtype ``other`` compute in: the tensor's,
+    unless the scalar is a float and the tensor is not (then mlbook's default float, float32,
+    as in PyTorch and JAX; numpy would take float64)."""
     own = common.scalar_dtype(value)
     if own == "bool":
         return other

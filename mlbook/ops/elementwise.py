@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..backends import common
-from .core import Tensor, as_float, backend, binary, broadcast_error, pair
+from .core import Tensor, as_float, backend, binary, broadcast_error, pair, scalar_dtype
 
 
 def exp(x: Tensor) -> Tensor:
@@ -105,6 +105,10 @@ def clip(x: Tensor, min: float | Tensor | None, max: float | Tensor | None) -> T
     x = b.coerce(x)
     if (min is None or common.is_python_scalar(min)) and \
             (max is None or common.is_python_scalar(max)):
+        for bound in (min, max):                  # an int tensor with a float bound: float32
+            if bound is not None:
+                d = scalar_dtype(bound, b.dtype_name(x))
+                x = x if b.dtype_name(x) == d else b.astype(x, d)
         return b.clip(x, min, max)
     if min is not None:
         x = maximum(x, min)
