@@ -400,3 +400,34 @@ def test_int_and_float_mix_in_float32_with_numpys_values(backend, case):
     out = ours(mb.array(i0), mb.array(f0))
     assert mb.dtype(out) == "float32"
     np.testing.assert_allclose(mb.to_numpy(out), theirs(i0, f0), rtol=1e-6)
+
+
+SPECIAL_ROWS = [[1000.0, 0.0, -1000.0], [-np.inf, 0.0, 1.0], [-np.inf, -np.inf, -np.inf],
+                [np.inf, 0.0, 1.0], [np.nan, 1.0, 2.0], [-1e30, 1e30, 0.0]]
+
+
+def _softmax_family_reference(row: np.ndarray, name: str):
+    """The convention, in float64: a row with NaN is NaN; with +inf (and no NaN), logsumexp
+    is +inf (SciPy, PyTorch, TensorFlow, JAX) and softmax and log_softmax are NaN (inf/inf);
+    all -inf, logsumexp is -inf and the others NaN (0/0); else the max-shifted formulas,
+    where a -inf entry (a masked one) has probability 0 and log-probability -inf."""
+    row = row.astype(np.float64)
+    if np.isnan(row).any() or (np.isposinf(row).any() and name != "logsumexp"):
+        return np.full(row.shape if name != "logsumexp" else (), np.nan)
+    if np.isposinf(row).any():
+        return np.inf
+    if np.isneginf(row).all():
+        return -np.inf if name == "logsumexp" else np.full(row.shape, np.nan)
+    m = row.max()
+    with np.errstate(divide="ignore"):
+        lse = m + np.log(np.sum(np.exp(row - m)))
+    return {"logsumexp": lse, "log_softmax": row - lse, "softmax": np.exp(row - lse)}[name]
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "logsumexp"])
+def test_softmax_family_is_stable_with_inf_and_nan_as_the_frameworks(backend, name):
+    # huge logits, -inf (a masked entry), all -inf, +inf and NaN, row by row
+    x0 = np.array(SPECIAL_ROWS, dtype=np.float32)
+    ref = np.array([_softmax_family_reference(row, name) for row in x0])
+    out = mb.to_numpy(getattr(mb, name)(mb.array(x0), axis=1))
+    np.testing.assert_allclose(out, ref, rtol=1e-6, atol=0)      # NaN exactly where NaN

@@ -175,7 +175,11 @@ def cumsum(x: mnp.ndarray, axis: int) -> mnp.ndarray:
 
 
 def softmax(x: mnp.ndarray, axis: int) -> mnp.ndarray:
-    return npx.softmax(x, axis=axis)
+    # npx.softmax gives [nan, 0] for [inf, 0] or [nan, 1]; numpy's and the other frameworks'
+    # softmax is NaN along the whole axis there.  (m - m) * 0 is 0 for a finite maximum (the
+    # output's bits do not change) and NaN for an infinite or NaN one.
+    m = x.max(axis=axis, keepdims=True)
+    return npx.softmax(x, axis=axis) + (m - m) * 0
 
 
 # npx.log_softmax is off by ~1e-6 when one logit dominates (log_softmax([1000, 0])[0] is

@@ -29,7 +29,10 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     native = getattr(b, "log_softmax", None)
     if native is not None:
         return native(x, axis)
-    return x - logsumexp(x, axis, keepdims=True)
+    lse = logsumexp(x, axis, keepdims=True)
+    # (lse - lse) * 0 is 0 for a finite lse (no bit changes) and NaN for +inf, so that a row
+    # with +inf is NaN throughout, as in the frameworks' own log_softmax
+    return x - lse + (lse - lse) * 0
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:

@@ -105,8 +105,13 @@ def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     native = getattr(b, "logsumexp", None)
     if native is not None:
         return native(x, axes, bool(keepdims))
-    m = b.stop_gradient(b.max(x, axis=axes, keepdims=True))
-    m = b.maximum(m, b.full((), -3.0e38, b.dtype_name(m)))     # all -inf: avoid inf - inf
+    top = b.stop_gradient(b.max(x, axis=axes, keepdims=True))
+    # a shift that is not finite (all -inf, an inf, a NaN) is replaced by 0, as SciPy does:
+    # then logsumexp is -inf, inf and NaN there, not inf - inf
+    zero = b.full(b.shape(top), 0.0, b.dtype_name(top))
+    m = b.where(b.equal(top - top, zero), top, zero)
     out = b.log(b.sum(b.exp(x - m), axis=axes, keepdims=True)) + m
+    # a +inf entry makes it +inf (MXNet's compensated sum turns inf + 1 into NaN)
+    out = b.where(b.equal(top, b.full(b.shape(top), float("inf"), b.dtype_name(top))), top, out)
     return out if keepdims else b.squeeze(out, axes if axes is not None
                                           else tuple(range(len(b.shape(x)))))
