@@ -36,6 +36,8 @@ import logging
 import os
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from . import config, ops
 from .ops.parameters import compile_function, compiles_exactly
 
@@ -101,8 +103,9 @@ def _signature(value: Any) -> Any:
         return tuple((k, _signature(v)) for k, v in value.items())
     if isinstance(value, (list, tuple)):
         return tuple(_signature(v) for v in value)
-    if ops.is_tensor(value):
-        return (tuple(ops.shape(value)), str(ops.dtype(value)))
+    if ops.is_tensor(value) or isinstance(value, np.ndarray):
+        return (tuple(value.shape) if isinstance(value, np.ndarray) else tuple(ops.shape(value)),
+                str(value.dtype) if isinstance(value, np.ndarray) else str(ops.dtype(value)))
     if isinstance(value, float):         # passed as a float32 tensor: any value, one graph
         return float
     return repr(value) if isinstance(value, (int, str, bool, type(None))) else id(value)
@@ -133,14 +136,23 @@ class ExactlyCompiled:
         self._plans: dict[Any, list[tuple[Any, tuple[int, ...], str]]] = {}
         self._graph: Callable[..., Any] | None = None
 
+    def _mode(self) -> Any:
+        """What, besides the arguments, decides what a traced step computes: the training
+        mode, and each module's own mode and whether its dropout is off (p = 0)."""
+        modules = () if self.module is None else tuple(
+            (m.training, getattr(m, "p", None) == 0) for m in self.module.modules())
+        return config.is_training(), modules
+
     def __call__(self, *args: Any) -> Any:
         self.compiled = False
-        if not self.enabled:
-            return self.fn(*args)
+        if not self.enabled or _DRAWS.plan is not None or _DRAWS.inputs is not None:
+            return self.fn(*args)      # (inside another step's recording or trace: as written)
         rng = config.generator().bit_generator
         before = rng.state
-        signature = _signature(args)
+        signature = (_signature(args), self._mode())
         plan = self._plans.get(signature)
+        if plan is not None and not all(m.training and m.p != 0 for m, _, _ in plan):
+            return self.fn(*args)      # a planned dropout is off now (eval(), p = 0): eagerly
         if plan is None:           # eager, recording the masks it draws: the first call, and
             if self._plans:             # the first with new shapes (lazy layers, last batch)
                 _log.debug("%s: arguments of new shapes, %s: one eager call, then a new "

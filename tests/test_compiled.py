@@ -243,3 +243,44 @@ def test_attributes_set_while_traced_stay_readable(backend):
         assert weights.shape == (4, 3, 3)
         np.testing.assert_allclose(weights.sum(-1), 1, atol=1e-6)
     assert fn.compiled == (backend in COMPILING)
+
+
+def test_a_step_follows_the_mode_and_the_dropout_rate_it_is_called_with(backend):
+    # a step traced in training mode, then called with the network in eval mode, with p = 0
+    # and in training mode again: each call computes (and draws) what the eager call does
+    mb.seed(0)
+    net = nn.Sequential(nn.Linear(6, 7), nn.Dropout(0.5), nn.Linear(7, 3))
+    obj = value_and_grad(lambda p, X, y: losses.cross_entropy(net.functional_call(p, X), y))
+    fn = compiled.exact_compile(obj, net)
+    data = batches(8)
+    settings = ["train", "train", "eval", "eval", "p0", "p0", "train", "train"]
+    results = {}
+    for name, f in (("wrapped", fn), ("eager", obj)):
+        mb.seed(4)
+        results[name] = []
+        for (X, y), setting in zip(data, settings):
+            net[1].p = 0.0 if setting == "p0" else 0.5
+            if setting == "eval":
+                net.eval()
+            with config.train_mode():
+                loss, _ = f(net.parameter_dict(), X, y)
+            net.train()
+            results[name].append(mb.to_numpy(loss))
+        results[name].append(config.generator().bit_generator.state["state"]["state"])
+    for a, b in zip(results["wrapped"], results["eager"]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_step_inside_another_steps_trace_runs_as_written(backend):
+    mb.seed(0)
+    net = nn.Sequential(nn.Linear(6, 7), nn.Dropout(0.5), nn.Linear(7, 3))
+    inner = compiled.exact_compile(
+        value_and_grad(lambda p, X, y: losses.cross_entropy(net.functional_call(p, X), y)), net)
+    outer_obj = lambda p, X, y: inner(p, X, y)[0] * 2.0          # noqa: E731
+    outer = compiled.exact_compile(outer_obj, net)
+    results = {}
+    for name, f in (("wrapped", outer), ("eager", outer_obj)):
+        mb.seed(2)
+        with config.train_mode():
+            results[name] = [mb.to_numpy(f(net.parameter_dict(), X, y)) for X, y in batches(4)]
+    np.testing.assert_array_equal(results["wrapped"], results["eager"])

@@ -7,7 +7,7 @@ import pytest
 
 import mlbook as mb
 from mlbook import data, losses, nn, ops, optim, train
-from helpers import check
+from helpers import check, framework_gpus
 
 
 def test_cpu_fallback(backend):
@@ -177,3 +177,7 @@ def test_module_to_device(backend):
         net.to_device(mb.gpu(n))
     with pytest.raises(TypeError, match="mb.cpu\\(\\) or mb.gpu\\(0\\)"):
         net.to_device("cuda")
+
+
+def test_num_gpus_is_the_frameworks_own_count(backend):
+    assert mb.num_gpus() == framework_gpus(backend)

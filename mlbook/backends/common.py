@@ -93,7 +93,7 @@ def norm_axis(axis: Any, ndim: int, op: str = "") -> int:
     ``IndexError``) naming the op, never wrapped around.  A 0-d tensor takes axis 0 or -1."""
     a, n = int(axis), max(ndim, 1)
     if not -n <= a < n:
-        raise np.AxisError(f"{op + ': ' if op else ''}axis {a} is out of range for a tensor with "
+        raise np.exceptions.AxisError(f"{op + ': ' if op else ''}axis {a} is out of range for a tensor with "
                            f"{ndim} dimensions (use an axis from {-n} to {n - 1})")
     return a % n
 

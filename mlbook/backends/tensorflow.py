@@ -459,8 +459,13 @@ def value_and_grad(fun: Callable[[list[Any]], Any], leaves: list[tf.Tensor],
         out = tf.reshape(out, ())
     grads = tape.gradient(out, list(leaves),
                           unconnected_gradients=tf.UnconnectedGradients.ZERO)
-    # a tensor keeps no history outside the tape that recorded it: aux is a value already
-    return out, aux, [_dense(g, leaf) for g, leaf in zip(grads, leaves)]
+    # aux as a value: no history even under an outer tape, as on the other backends
+    grads = [_dense(g, leaf) for g, leaf in zip(grads, leaves)]
+    return out, common.detach_tree(aux, _detach), grads
+
+
+def _detach(x: Any) -> Any:
+    return tf.stop_gradient(x) if isinstance(x, _NATIVE) else x
 
 
 class Tape:
