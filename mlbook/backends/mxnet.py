@@ -174,6 +174,11 @@ def cumsum(x: mnp.ndarray, axis: int) -> mnp.ndarray:
     return mnp.cumsum(x, axis=axis)
 
 
+#: MXNet's sum is compensated (Kahan): a sum with +inf in it comes out NaN, so mlbook's
+#: logsumexp puts the +inf back (see ops.reductions.logsumexp)
+SUM_OF_INF_IS_NAN = True
+
+
 def softmax(x: mnp.ndarray, axis: int) -> mnp.ndarray:
     # npx.softmax gives [nan, 0] for [inf, 0] or [nan, 1]; numpy's and the other frameworks'
     # softmax is NaN along the whole axis there.  (m - m) * 0 is 0 for a finite maximum (the
