@@ -45,6 +45,8 @@ __all__ = ["exact_compile", "ExactlyCompiled", "compile_from_env", "COMPILE_ENV"
 
 COMPILE_ENV = "MLBOOK_COMPILE"
 _log = logging.getLogger(__name__)
+_OTHER_DRAWS = ("it draws random numbers other than dropout masks, which a graph would repeat "
+                "at every call")
 
 
 def compile_from_env() -> bool:
@@ -103,9 +105,10 @@ def _signature(value: Any) -> Any:
         return tuple((k, _signature(v)) for k, v in value.items())
     if isinstance(value, (list, tuple)):
         return tuple(_signature(v) for v in value)
-    if ops.is_tensor(value) or isinstance(value, np.ndarray):
-        return (tuple(value.shape) if isinstance(value, np.ndarray) else tuple(ops.shape(value)),
-                str(value.dtype) if isinstance(value, np.ndarray) else str(ops.dtype(value)))
+    if isinstance(value, np.ndarray):
+        return value.shape, str(value.dtype)
+    if ops.is_tensor(value):
+        return tuple(ops.shape(value)), str(ops.dtype(value))
     if isinstance(value, float):         # passed as a float32 tensor: any value, one graph
         return float
     return repr(value) if isinstance(value, (int, str, bool, type(None))) else id(value)
@@ -164,8 +167,7 @@ class ExactlyCompiled:
             finally:
                 _DRAWS.plan = None
             if not self._only_masks(before, plan, rng.state):
-                self._eager_from_now("it draws random numbers other than dropout masks, "
-                                     "which a graph would repeat at every call")
+                self._eager_from_now(_OTHER_DRAWS)
             else:
                 self._plans[signature] = plan
             return out
@@ -183,8 +185,7 @@ class ExactlyCompiled:
                                  f"{str(err).splitlines()[0] if str(err) else ''})")
             return self.fn(*args)
         if rng.state != drawn:             # a trace drew numbers: right now, not again
-            self._eager_from_now("it draws random numbers other than dropout masks, which a "
-                                 "graph would repeat at every call")
+            self._eager_from_now(_OTHER_DRAWS)
         self._set_buffers(new_buffers)
         self.compiled = True
         return out
@@ -196,7 +197,6 @@ class ExactlyCompiled:
         ``after`` (no other random numbers were drawn)."""
         if not plan:
             return before == after
-        import numpy as np
         replay = np.random.Generator(type(config.generator().bit_generator)())
         replay.bit_generator.state = before
         for module, shape, _ in plan:
