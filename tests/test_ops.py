@@ -431,3 +431,22 @@ def test_softmax_family_is_stable_with_inf_and_nan_as_the_frameworks(backend, na
     ref = np.array([_softmax_family_reference(row, name) for row in x0])
     out = mb.to_numpy(getattr(mb, name)(mb.array(x0), axis=1))
     np.testing.assert_allclose(out, ref, rtol=1e-6, atol=0)      # NaN exactly where NaN
+
+
+def test_show_prints_values_shape_and_dtype_as_numpy_does(backend, capsys):
+    cases = [np.arange(6).reshape(2, 3), np.array([0.5, 1 / 3, -2e-9], "float32"),
+             np.array(3.0, "float32"), np.array([True, False]),
+             np.linspace(0, 1, 2000, dtype="float32"), np.zeros((0, 2), "float32")]
+    with np.printoptions(precision=2, threshold=5):      # a reader's settings change nothing
+        for a in cases:
+            mb.show(mb.array(a))
+            body = np.array2string(a, separator=", ", prefix="tensor(", precision=8,
+                                   threshold=1000, floatmode="maxprec")
+            assert capsys.readouterr().out == \
+                f"tensor({body}, shape={a.shape}, dtype={a.dtype.name})\n"
+    mb.show(mb.array([-1e-9, 0.12345, 2.0]), decimals=3)      # rounded, and no "-0."
+    assert capsys.readouterr().out == "tensor([0.   , 0.123, 2.   ], shape=(3,), dtype=float32)\n"
+    mb.show({"w": mb.ones(2), "b": (mb.zeros(()),)})
+    assert capsys.readouterr().out == (
+        "{'w': tensor([1., 1.], shape=(2,), dtype=float32),\n"
+        " 'b': (tensor(0., shape=(), dtype=float32),)}\n")

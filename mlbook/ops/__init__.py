@@ -42,7 +42,7 @@ from .logic import (  # noqa: F401
     logical_not)
 from .conversion import (  # noqa: F401
     float16, float32, float64, int32, int64, uint8, bool_, dtype, astype, is_floating,
-    is_tensor, to_numpy, from_numpy, item, tolist)
+    is_tensor, to_numpy, from_numpy, item, tolist, show)
 from .indexing import (  # noqa: F401
     take, gather, take_along_axis, one_hot, boolean_mask, index_update)
 from .nn import (  # noqa: F401
@@ -72,7 +72,7 @@ __all__ = [
     "logical_or", "logical_not", "any", "all",
     # dtype and conversion
     "float16", "float32", "float64", "int32", "int64", "uint8", "bool_", "dtype", "astype",
-    "is_floating", "is_tensor", "to_numpy", "from_numpy", "item", "tolist",
+    "is_floating", "is_tensor", "to_numpy", "from_numpy", "item", "tolist", "show",
     # indexing
     "take", "gather", "take_along_axis", "one_hot", "boolean_mask", "index_update",
     # softmax

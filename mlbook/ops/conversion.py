@@ -10,11 +10,49 @@ from ..backends import common
 from .core import Tensor, backend, dtype_of
 
 
-# dtype names (mlbook passes dtypes around as these strings)
-float16, float32, float64 = "float16", "float32", "float64"
+# dtype names: mlbook passes dtypes around as these strings
 
+#: Half precision (2 bytes), for storage and accelerator arithmetic.
+#:
+#: >>> mb.dtype(mb.astype(mb.array([1.0, 2.0]), mb.float16))
+#: 'float16'
+float16 = "float16"
 
-int32, int64, uint8, bool_ = "int32", "int64", "uint8", "bool"
+#: Single precision, mlbook's default floating type on every backend.
+#:
+#: >>> mb.dtype(mb.array([1.0, 2.0])), mb.float32
+#: ('float32', 'float32')
+float32 = "float32"
+
+#: Double precision: ask for it explicitly (numpy would default to it; mlbook does not).
+#:
+#: >>> mb.show(mb.array([1 / 3], dtype=mb.float64))
+#: tensor([0.33333333], shape=(1,), dtype=float64)
+float64 = "float64"
+
+#: 32-bit integers.
+#:
+#: >>> mb.show(mb.astype(mb.array([1.7, -1.7]), mb.int32))   # truncates toward zero
+#: tensor([ 1, -1], shape=(2,), dtype=int32)
+int32 = "int32"
+
+#: 64-bit integers, what Python ints become.
+#:
+#: >>> mb.dtype(mb.array([1, 2])) == mb.int64
+#: True
+int64 = "int64"
+
+#: Unsigned bytes, how images are stored.
+#:
+#: >>> mb.show(mb.astype(mb.array([0, 128, 255]), mb.uint8))
+#: tensor([  0, 128, 255], shape=(3,), dtype=uint8)
+uint8 = "uint8"
+
+#: Booleans, what comparisons return (the name is ``"bool"``).
+#:
+#: >>> mb.dtype(mb.greater(mb.array([1, 2]), 1)), mb.bool_
+#: ('bool', 'bool')
+bool_ = "bool"
 
 
 def dtype(x: Tensor) -> str:
@@ -61,3 +99,54 @@ def item(x: Tensor) -> bool | int | float:
 def tolist(x: Tensor) -> Any:
     """``x`` as (nested) Python lists."""
     return to_numpy(x).tolist()
+
+
+#: numpy's default print options, fixed here so that what :func:`show` prints does not depend
+#: on settings a reader or a library changed with ``numpy.set_printoptions``.
+_PRINT_OPTIONS = dict(precision=8, threshold=1000, edgeitems=3, linewidth=75, suppress=False,
+                      nanstr="nan", infstr="inf", sign="-", floatmode="maxprec", legacy=False)
+
+
+def _text(x: Any, decimals: int | None, indent: str) -> str:
+    if isinstance(x, tuple):
+        inner = ",\n".join(indent + " " + _text(v, decimals, indent + " ") for v in x)
+        return "(" + inner.lstrip() + ("," if len(x) == 1 else "") + ")"
+    if isinstance(x, dict):
+        pad = indent + " "
+        return "{" + ",\n".join(
+            (pad if i else "") + f"{k!r}: " + _text(v, decimals, pad + " " * (len(repr(k)) + 2))
+            for i, (k, v) in enumerate(x.items())) + "}"
+    a = to_numpy(x)
+    if decimals is not None and a.dtype.kind == "f":
+        a = _np.round(a, decimals) + a.dtype.type(0)    # + 0 turns -0.0 into 0.0
+    prefix = indent + "tensor("
+    with _np.printoptions(**_PRINT_OPTIONS):
+        body = _np.array2string(a, separator=", ", prefix=prefix)
+    return f"tensor({body}, shape={tuple(a.shape)}, dtype={a.dtype.name})"
+
+
+def show(x: Any, decimals: int | None = None) -> None:
+    """Print ``x``'s values, shape and dtype the same way on every backend.
+
+    Each framework prints its tensors its own way (``tensor([1., 2.])``, ``[1. 2.]``,
+    ``tf.Tensor(...)``, ``Array(...)``); ``show`` prints the values through numpy, with numpy's
+    default print options whatever the reader set, followed by the shape and mlbook's dtype
+    name, so that a line printed on one backend can be compared with another's.  Floats print
+    with as many digits as tell them apart in their dtype; ``decimals`` rounds them first (and
+    prints ``-0.0`` as ``0.0``), for values that differ in the last digit between backends.
+    A tuple or dict of tensors (what :func:`grad` with several ``argnums`` returns, a state
+    dict) prints as one, a tensor per entry; a list is converted as :func:`array` would.
+
+    >>> x = mb.reshape(mb.arange(6), (2, 3))
+    >>> mb.show(x)
+    tensor([[0, 1, 2],
+            [3, 4, 5]], shape=(2, 3), dtype=int64)
+    >>> mb.show(mb.array([0.5, 1 / 3]))
+    tensor([0.5       , 0.33333334], shape=(2,), dtype=float32)
+    >>> mb.show(mb.exp(mb.array([0.0, 1.0])), decimals=4)   # numpy's float32 exp(1) differs
+    tensor([1.    , 2.7183], shape=(2,), dtype=float32)
+    >>> mb.show((mb.ones(()), mb.array([True, False])))
+    (tensor(1., shape=(), dtype=float32),
+     tensor([ True, False], shape=(2,), dtype=bool))
+    """
+    print(_text(x, decimals, ""))

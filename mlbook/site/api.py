@@ -19,7 +19,8 @@ import types
 from typing import Any
 
 __all__ = ["Page", "PAGES", "pages", "documented_names", "undocumented", "UndocumentedError",
-           "NOT_DOCUMENTED"]
+           "NOT_DOCUMENTED", "EXAMPLE_IMPORTS", "example_namespace", "documentation_of",
+           "without_example"]
 
 
 class UndocumentedError(RuntimeError):
@@ -122,6 +123,24 @@ NOT_DOCUMENTED: dict[str, str] = {
 }
 
 
+#: What every example in the reference assumes has run (its first line says so, and the
+#: chapters' code links resolve names with it); the tests run each example in a namespace made
+#: from these lines alone (:func:`example_namespace`).
+EXAMPLE_IMPORTS: tuple[str, ...] = (
+    "import numpy as np",
+    "import mlbook as mb",
+    "from mlbook import nn, losses, optim, schedulers, init, data, train, plot, vision",
+    "from mlbook import book, kernel, forkserver, execution, compiled",
+)
+
+
+def example_namespace() -> dict[str, Any]:
+    """A fresh namespace for one docstring example: the names of :data:`EXAMPLE_IMPORTS`."""
+    namespace: dict[str, Any] = {}
+    exec("\n".join(EXAMPLE_IMPORTS), namespace)
+    return namespace
+
+
 @dataclasses.dataclass(frozen=True)
 class _Entry:
     module: str           # where the name is documented (mlbook.nn)
@@ -179,8 +198,53 @@ def _layout(page: Page) -> dict[str, list[_Entry]]:
     return {title: entries for title, entries in found.items() if entries}
 
 
+def _data_comment(module_name: str, name: str) -> tuple[str, str] | None:
+    """The ``#:`` comment that documents ``module_name.name``, and the module it is written in:
+    the module itself, or the mlbook module that defines the value it re-exports (the same
+    object under the same name)."""
+    import pkgutil
+
+    from sphinx.pycode import ModuleAnalyzer
+
+    import mlbook
+    obj = getattr(importlib.import_module(module_name), name)
+    candidates = [module_name] + [info.name for info in pkgutil.walk_packages(
+        mlbook.__path__, "mlbook.") if not info.name.startswith(tuple(NOT_DOCUMENTED))
+        and not info.name.endswith("__main__")]
+    for candidate in dict.fromkeys(candidates):
+        module = importlib.import_module(candidate)
+        if getattr(module, name, None) is not obj and candidate != module_name:
+            continue
+        comments = ModuleAnalyzer.for_module(candidate).find_attr_docs()
+        if ("", name) in comments:
+            return "\n".join(comments[("", name)]), candidate
+    return None
+
+
+def documentation_of(module_name: str, name: str) -> tuple[str, str]:
+    """What the reference shows for ``module_name.name``: its docstring (a function's or a
+    class's, with its methods'), or a constant's ``#:`` comment; and the module that text is
+    written in."""
+    obj = getattr(importlib.import_module(module_name), name)
+    if _kind(obj) == "data":
+        found = _data_comment(module_name, name)
+        return found if found else ("", module_name)
+    parts = [inspect.getdoc(obj) or ""]
+    if inspect.isclass(obj):
+        parts += [inspect.getdoc(member) or "" for key, member in vars(obj).items()
+                  if not key.startswith("_") and callable(getattr(member, "__func__", member))]
+    return "\n".join(parts), getattr(obj, "__module__", module_name)
+
+
+def without_example() -> list[str]:
+    """Every name the reference documents whose documentation has no example (no ``>>>``)."""
+    return sorted(f"{e.module}.{e.name}" for page in PAGES for entries in _layout(page).values()
+                  for e in entries if ">>>" not in documentation_of(e.module, e.name)[0])
+
+
 def _rst(page: Page) -> str:
-    lines = [page.title, "=" * len(page.title), "", page.intro, ""]
+    lines = [page.title, "=" * len(page.title), "", page.intro, "",
+             "The examples assume::", ""] + [f"    {line}" for line in EXAMPLE_IMPORTS] + [""]
     for title, entries in _layout(page).items():
         lines += [title, "-" * len(title), ""]
         modules = list(dict.fromkeys(e.module for e in entries))
@@ -195,6 +259,10 @@ def _rst(page: Page) -> str:
                     lines += [f".. autofunction:: {e.name}", ""]
                 else:
                     lines += [f".. autodata:: {e.name}", "   :no-value:", ""]
+                    comment = _data_comment(e.module, e.name)
+                    if comment and comment[1] != e.module:     # autodoc reads only e.module's
+                        lines += [f"   {line}" if line else "" for line in
+                                  comment[0].splitlines()] + [""]
     return "\n".join(lines)
 
 
