@@ -21,7 +21,7 @@ extensions = [
     "sphinx.ext.mathjax",           # with MathJax 3 served from _static/mathjax (see setup)
     "sphinx.ext.autodoc",           # the API reference, from the docstrings (api/, staged by
     "sphinx.ext.autosummary",       # mlbook build from mlbook/site/api.py)
-    "sphinx_codeautolink",          # names in the chapters' code cells link to the reference
+    "sphinx_codeautolink",          # names in code cells and API examples link to the reference
 ]
 
 # ---- the API reference ----
@@ -33,6 +33,10 @@ add_module_names = False
 codeautolink_concat_default = True  # a notebook's cells are one program (imports carry over)
 codeautolink_warn_on_missing_inventory = False
 codeautolink_warn_on_failed_resolve = False
+# the imports every example in the reference assumes (stated on each page), so that ``mb.show``
+# in a docstring example links to its entry as it would in a chapter
+from mlbook.site.api import EXAMPLE_IMPORTS  # noqa: E402
+codeautolink_global_preface = "\n".join(EXAMPLE_IMPORTS)
 
 exclude_patterns = ["_build", "**/_notebooks", "**.ipynb_checkpoints"]
 

@@ -8,4 +8,5 @@ w, b = mb.zeros(2), mb.zeros(())
 for step in range(100):
     gw, gb = mb.grad(loss, argnums=(0, 1))(w, b)
     w, b = w - 0.1 * gw, b - 0.1 * gb
-print(mb.backend(), w, b, mb.item(loss(w, b)))
+print(mb.backend(), round(mb.item(loss(w, b)), 6))
+mb.show((w, b), decimals=4)                       # printed the same on every backend

@@ -34,13 +34,29 @@ __version__ = "0.1.0"
 def set_backend(name: str) -> str:
     """Make ``name`` (one of ``mlbook.BACKENDS``; aliases allowed: np, mx, pytorch, tf) the
     active backend and return its canonical name.  Raises ``ValueError`` for an unknown name and ``ImportError`` naming the pip
-    extra when the framework is not installed.  Tensors made before keep their old type."""
+    extra when the framework is not installed.  Tensors made before keep their old type.
+
+    >>> mb.set_backend("NP")                # case-insensitive; np is numpy's alias
+    'numpy'
+    >>> isinstance(mb.arange(3), np.ndarray)
+    True
+    >>> mb.set_backend("theano")
+    Traceback (most recent call last):
+    ValueError: unknown mlbook backend 'theano'; valid names: numpy (np), mxnet (mx), torch (pytorch), tensorflow (tf), jax
+    """
     return _backends.set_backend(name)
 
 
 def backend() -> str:
     """The name of the active backend: ``"numpy"``, ``"mxnet"``, ``"torch"``, ``"tensorflow"``
-    or ``"jax"``."""
+    or ``"jax"``.
+
+    >>> mb.backend() in mb.BACKENDS
+    True
+    >>> _ = mb.set_backend("np")
+    >>> mb.backend()
+    'numpy'
+    """
     return _backends.name()
 
 

@@ -36,7 +36,12 @@ predict_mode = _config.predict_mode
 
 def stop_gradient(x: Any) -> Any:
     """``x`` cut off from gradient computation (PyTorch's ``detach``): gradients do not flow
-    through the result."""
+    through the result.
+
+    >>> f = lambda x: mb.sum(x * mb.stop_gradient(x))   # the second factor is a constant
+    >>> mb.show(mb.grad(f)(mb.array([1.0, 2.0])))        # x, not 2 * x
+    tensor([1., 2.], shape=(2,), dtype=float32)
+    """
     return _autodiff.stop_gradient(x)
 
 
@@ -55,6 +60,18 @@ def value_and_grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0,
 
     The differentiated argument may be a tensor or a (nested) list, tuple or dict of tensors;
     the gradient has the same structure.  With a tuple ``argnums`` the gradient is a tuple.
+
+    >>> params = {"w": mb.array([1.0, 2.0]), "b": mb.array(0.5)}
+    >>> loss, grads = mb.value_and_grad(lambda p: mb.sum(p["w"] ** 2) + p["b"])(params)
+    >>> round(mb.item(loss), 4)
+    5.5
+    >>> mb.show(grads)                      # the structure of params
+    {'w': tensor([2., 4.], shape=(2,), dtype=float32),
+     'b': tensor(1., shape=(), dtype=float32)}
+    >>> f = lambda x: (mb.sum(3 * x), mb.size(x))      # has_aux: (value, anything else)
+    >>> (loss, n), g = mb.value_and_grad(f, has_aux=True)(mb.ones(2))
+    >>> round(mb.item(loss), 4), n, mb.tolist(g)
+    (6.0, 2, [3.0, 3.0])
     """
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -88,6 +105,13 @@ def grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0,
 
     ``fun`` must return a scalar.  See :func:`value_and_grad` for ``argnums`` and ``has_aux``
     (with ``has_aux`` it returns ``(gradient, aux)``).
+
+    >>> mb.show(mb.grad(lambda x: mb.sum(x ** 2))(mb.array([1.0, 2.0, 3.0])))    # 2 * x
+    tensor([2., 4., 6.], shape=(3,), dtype=float32)
+    >>> g = mb.grad(lambda w, x: mb.sum(w * x), argnums=(0, 1))
+    >>> mb.show(g(mb.array([1.0, 2.0]), mb.array([3.0, 4.0])))     # a tuple: (x, w)
+    (tensor([3., 4.], shape=(2,), dtype=float32),
+     tensor([1., 2.], shape=(2,), dtype=float32))
     """
     vg = value_and_grad(fun, argnums, has_aux)
 
@@ -106,7 +130,18 @@ class Tape:
 
     As TensorFlow's ``GradientTape``, a tape answers one ``gradient`` call and then frees its
     graph (PyTorch's and MXNet's ``retain_graph=False``); ``record(persistent=True)`` keeps it
-    for several calls, e.g. the gradients of two losses computed once."""
+    for several calls, e.g. the gradients of two losses computed once.
+
+    >>> x = mb.array([1.0, 2.0, 3.0])
+    >>> with mb.record() as tape:
+    ...     x = tape.watch(x)
+    ...     y = 2 * mb.dot(x, x)
+    >>> mb.show(tape.gradient(y, x))        # 4 * x
+    tensor([ 4.,  8., 12.], shape=(3,), dtype=float32)
+    >>> tape.gradient(y, x)
+    Traceback (most recent call last):
+    RuntimeError: this tape has already computed a gradient and freed its graph; record with mb.record(persistent=True) to call gradient several times on one tape
+    """
 
     def __init__(self, persistent: bool = False) -> None:
         self.persistent = bool(persistent)
@@ -150,7 +185,17 @@ def record(train_mode: bool = True, persistent: bool = False) -> Iterator[Tape]:
     """Record computations for :meth:`Tape.gradient`; turns training mode on inside (as
     ``mxnet.autograd.record`` does) unless ``train_mode=False``.  With ``persistent=True`` the
     tape answers several ``gradient`` calls (TensorFlow's ``GradientTape(persistent=True)``),
-    otherwise one."""
+    otherwise one.
+
+    >>> x = mb.array([1.0, 2.0])
+    >>> with mb.record(persistent=True) as tape:
+    ...     x = tape.watch(x)
+    ...     y, z = mb.sum(x ** 2), mb.sum(x ** 3)
+    >>> mb.show(tape.gradient(y, x))        # 2 * x
+    tensor([2., 4.], shape=(2,), dtype=float32)
+    >>> mb.show(tape.gradient(z, x))        # 3 * x ** 2, from the same tape
+    tensor([ 3., 12.], shape=(2,), dtype=float32)
+    """
     tape = Tape(persistent)
     with _config.mode(train_mode), tape._impl:
         yield tape

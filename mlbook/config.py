@@ -21,6 +21,11 @@ import numpy as _np
 from .records import RECORDS
 
 #: The canonical backend names, in the order the book shows them.
+#:
+#: >>> mb.BACKENDS
+#: ('numpy', 'mxnet', 'torch', 'tensorflow', 'jax')
+#: >>> mb.backend() in mb.BACKENDS
+#: True
 BACKENDS: tuple[str, ...] = tuple(r.name for r in RECORDS)
 
 #: Accepted spellings, lower case, mapped to canonical names.
@@ -75,6 +80,13 @@ def seed(n: int) -> None:
     Every random tensor (``normal``, ``uniform``, ``randint``, ``permutation``, initial weights)
     is drawn from this one numpy ``Generator`` and then converted, so the same seed gives the
     same numbers on every backend.
+
+    >>> mb.seed(0)
+    >>> mb.show(mb.normal(0, 1, (3,)))
+    tensor([ 0.12573022, -0.13210486,  0.64042264], shape=(3,), dtype=float32)
+    >>> mb.seed(0)                          # the same seed: the same numbers again
+    >>> mb.show(mb.normal(0, 1, (3,)))
+    tensor([ 0.12573022, -0.13210486,  0.64042264], shape=(3,), dtype=float32)
     """
     global _rng
     _rng = _np.random.default_rng(n)
@@ -90,7 +102,14 @@ _training = False
 
 
 def is_training() -> bool:
-    """Whether layers should behave as in training (dropout active, batch statistics used)."""
+    """Whether layers should behave as in training (dropout active, batch statistics used).
+
+    >>> mb.is_training()                    # prediction unless something turns training on
+    False
+    >>> with mb.record():
+    ...     print(mb.is_training())
+    True
+    """
     return _training
 
 
@@ -106,10 +125,29 @@ def mode(flag: bool) -> Iterator[None]:
 
 
 def train_mode() -> contextlib.AbstractContextManager[None]:
-    """Context manager: inside it :func:`is_training` is ``True`` (``record()`` enters it too)."""
+    """Context manager: inside it :func:`is_training` is ``True`` (``record()`` enters it too).
+
+    >>> mb.seed(0)
+    >>> dropout = nn.Dropout(0.5)
+    >>> with mb.train_mode():
+    ...     print(mb.is_training())
+    ...     mb.show(dropout(mb.ones(6)))    # zeros half, doubles the rest
+    True
+    tensor([2., 0., 0., 0., 2., 2.], shape=(6,), dtype=float32)
+    >>> mb.is_training()                    # restored on leaving
+    False
+    """
     return mode(True)
 
 
 def predict_mode() -> contextlib.AbstractContextManager[None]:
-    """Context manager: inside it :func:`is_training` is ``False``."""
+    """Context manager: inside it :func:`is_training` is ``False``.
+
+    >>> with mb.train_mode():
+    ...     with mb.predict_mode():         # e.g. to evaluate in the middle of training
+    ...         print(mb.is_training(), mb.tolist(nn.Dropout(0.5)(mb.ones(3))))
+    ...     print(mb.is_training())
+    False [1.0, 1.0, 1.0]
+    True
+    """
     return mode(False)

@@ -29,7 +29,22 @@ MASK_VALUE = -1e6
 def masked_softmax(X: Any, valid_lens: Any = None) -> Any:
     """Softmax over the last axis of ``X`` (batch, q, k), keys at positions ≥ the valid length
     set to :data:`MASK_VALUE` first, so their weights are 0 and each row sums to 1 over the
-    valid keys.  ``valid_lens``: None (no mask), (batch,) or (batch, q)."""
+    valid keys.  ``valid_lens``: None (no mask), (batch,) or (batch, q).
+
+    >>> X = mb.ones((2, 1, 4))                         # 2 examples, 1 query, 4 keys
+    >>> W = nn.masked_softmax(X, mb.array([2, 3]))     # one valid length per example
+    >>> mb.show(W[:, 0], decimals=4)
+    tensor([[0.5   , 0.5   , 0.    , 0.    ],
+            [0.3333, 0.3333, 0.3333, 0.    ]], shape=(2, 4), dtype=float32)
+    >>> X = mb.ones((1, 2, 4))                         # 1 example, 2 queries, 4 keys
+    >>> W = nn.masked_softmax(X, mb.array([[1, 3]]))   # one valid length per query
+    >>> mb.show(W[0], decimals=4)
+    tensor([[1.    , 0.    , 0.    , 0.    ],
+            [0.3333, 0.3333, 0.3333, 0.    ]], shape=(2, 4), dtype=float32)
+    >>> mb.show(nn.masked_softmax(X)[0], decimals=4)   # no mask
+    tensor([[0.25, 0.25, 0.25, 0.25],
+            [0.25, 0.25, 0.25, 0.25]], shape=(2, 4), dtype=float32)
+    """
     if valid_lens is None:
         return ops.softmax(X, axis=-1)
     shape = ops.shape(X)
@@ -48,7 +63,21 @@ def masked_softmax(X: Any, valid_lens: Any = None) -> Any:
 
 class DotProductAttention(Module):
     """Scaled dot-product attention: :math:`\\mathrm{softmax}(QK^\\top/\\sqrt{d})\\,V`, with
-    dropout on the attention weights."""
+    dropout on the attention weights.
+
+    >>> attention = nn.DotProductAttention()
+    >>> queries, keys = mb.ones((2, 1, 2)), mb.ones((2, 6, 2))
+    >>> values = mb.reshape(mb.arange(24.0), (2, 6, 2))
+    >>> Y = attention(queries, keys, values, mb.array([2, 6]))
+    >>> mb.shape(Y)                                  # (batch, queries, value size)
+    (2, 1, 2)
+    >>> mb.show(Y[:, 0], decimals=4)                 # the mean of the first 2, of all 6 values
+    tensor([[ 1.,  2.],
+            [17., 18.]], shape=(2, 2), dtype=float32)
+    >>> mb.show(attention.attention_weights[:, 0], decimals=4)
+    tensor([[0.5   , 0.5   , 0.    , 0.    , 0.    , 0.    ],
+            [0.1667, 0.1667, 0.1667, 0.1667, 0.1667, 0.1667]], shape=(2, 6), dtype=float32)
+    """
 
     def __init__(self, dropout: float = 0.0) -> None:
         super().__init__()
@@ -67,7 +96,19 @@ class DotProductAttention(Module):
 
 class AdditiveAttention(Module):
     """Additive attention: score :math:`w_v^\\top \\tanh(W_q q + W_k k)`, for queries and keys of
-    different sizes."""
+    different sizes.
+
+    >>> mb.seed(0)
+    >>> attention = nn.AdditiveAttention(num_hiddens=8)
+    >>> queries, keys = mb.ones((2, 1, 20)), mb.ones((2, 6, 2))    # sizes may differ
+    >>> values = mb.reshape(mb.arange(24.0), (2, 6, 2))
+    >>> Y = attention(queries, keys, values, mb.array([2, 6]))
+    >>> mb.shape(Y), mb.shape(attention.attention_weights)
+    ((2, 1, 2), (2, 1, 6))
+    >>> mb.show(Y[:, 0], decimals=4)                 # equal keys: equal weights on the valid ones
+    tensor([[ 1.,  2.],
+            [17., 18.]], shape=(2, 2), dtype=float32)
+    """
 
     def __init__(self, num_hiddens: int, dropout: float = 0.0) -> None:
         super().__init__()
@@ -89,7 +130,19 @@ class AdditiveAttention(Module):
 class MultiHeadAttention(Module):
     """``num_heads`` scaled dot-product attentions on learned projections of size
     ``num_hiddens / num_heads``, computed as one batched attention, concatenated and projected
-    by ``W_o``."""
+    by ``W_o``.
+
+    >>> mb.seed(0)
+    >>> attention = nn.MultiHeadAttention(num_hiddens=8, num_heads=2)
+    >>> X, Y = mb.ones((2, 4, 8)), mb.ones((2, 6, 8))       # 4 queries, 6 key-value pairs
+    >>> mb.shape(attention(X, Y, Y, mb.array([3, 2])))
+    (2, 4, 8)
+    >>> mb.shape(attention.attention_weights)               # (batch * heads, queries, keys)
+    (4, 4, 6)
+    >>> nn.MultiHeadAttention(8, 3)
+    Traceback (most recent call last):
+    ValueError: MultiHeadAttention: num_hiddens 8 must be a multiple of num_heads 3
+    """
 
     def __init__(self, num_hiddens: int, num_heads: int, dropout: float = 0.0,
                  bias: bool = False) -> None:
@@ -132,7 +185,17 @@ class MultiHeadAttention(Module):
 
 class PositionalEncoding(Module):
     """Adds the sinusoidal position encoding :math:`p_{i,2j} = \\sin(i/10000^{2j/d})`,
-    :math:`p_{i,2j+1} = \\cos(i/10000^{2j/d})` to (batch, steps, d) inputs, then dropout."""
+    :math:`p_{i,2j+1} = \\cos(i/10000^{2j/d})` to (batch, steps, d) inputs, then dropout.
+
+    >>> encoding = nn.PositionalEncoding(4)
+    >>> X = mb.zeros((1, 3, 4))                              # (batch, steps, d)
+    >>> mb.show(encoding(X), decimals=4)
+    tensor([[[ 0.    ,  1.    ,  0.    ,  1.    ],
+             [ 0.8415,  0.5403,  0.01  ,  1.    ],
+             [ 0.9093, -0.4161,  0.02  ,  0.9998]]], shape=(1, 3, 4), dtype=float32)
+    >>> mb.show(encoding(X[:, :1], offset=2), decimals=4)    # the step at position 2
+    tensor([[[ 0.9093, -0.4161,  0.02  ,  0.9998]]], shape=(1, 1, 4), dtype=float32)
+    """
 
     def __init__(self, num_hiddens: int, dropout: float = 0.0, max_len: int = 1000) -> None:
         super().__init__()
@@ -153,7 +216,16 @@ class PositionalEncoding(Module):
 
 def positional_encoding(max_len: int, num_hiddens: int) -> np.ndarray:
     """The (max_len, num_hiddens) float32 table of :class:`PositionalEncoding` (computed in
-    float64 by numpy, so every backend adds the same numbers)."""
+    float64 by numpy, so every backend adds the same numbers).
+
+    >>> P = nn.positional_encoding(3, 4)                      # a numpy array
+    >>> P.shape, P.dtype
+    ((3, 4), dtype('float32'))
+    >>> print(np.round(P, 4))
+    [[ 0.      1.      0.      1.    ]
+     [ 0.8415  0.5403  0.01    1.    ]
+     [ 0.9093 -0.4161  0.02    0.9998]]
+    """
     i = np.arange(max_len, dtype=np.float64)[:, None]
     angles = i / np.power(10000.0, np.arange(0, num_hiddens, 2, dtype=np.float64) / num_hiddens)
     P = np.zeros((max_len, num_hiddens))
@@ -163,7 +235,16 @@ def positional_encoding(max_len: int, num_hiddens: int) -> np.ndarray:
 
 
 class PositionWiseFFN(Module):
-    """The same two-layer MLP applied at every position: dense, ReLU, dense."""
+    """The same two-layer MLP applied at every position: dense, ReLU, dense.
+
+    >>> mb.seed(0)
+    >>> ffn = nn.PositionWiseFFN(ffn_num_hiddens=16, ffn_num_outputs=8)
+    >>> Y = ffn(mb.ones((2, 3, 4)))                          # (batch, steps, d)
+    >>> mb.shape(Y)
+    (2, 3, 8)
+    >>> mb.show(Y[0, 0] - Y[1, 2], decimals=4)               # the same MLP at every position
+    tensor([0., 0., 0., 0., 0., 0., 0., 0.], shape=(8,), dtype=float32)
+    """
 
     def __init__(self, ffn_num_hiddens: int, ffn_num_outputs: int) -> None:
         super().__init__()
@@ -176,7 +257,15 @@ class PositionWiseFFN(Module):
 
 
 class AddNorm(Module):
-    """Residual connection then layer normalization: ``LayerNorm(dropout(Y) + X)``."""
+    """Residual connection then layer normalization: ``LayerNorm(dropout(Y) + X)``.
+
+    >>> add_norm = nn.AddNorm(3)
+    >>> X = mb.ones((1, 2, 3))
+    >>> Y = mb.array([[[0.0, 1.0, 2.0], [1.0, 1.0, 1.0]]])
+    >>> mb.show(add_norm(X, Y), decimals=4)                  # LayerNorm(X + Y)
+    tensor([[[-1.2247,  0.    ,  1.2247],
+             [ 0.    ,  0.    ,  0.    ]]], shape=(1, 2, 3), dtype=float32)
+    """
 
     def __init__(self, norm_shape: int | tuple[int, ...], dropout: float = 0.0) -> None:
         super().__init__()
@@ -188,7 +277,14 @@ class AddNorm(Module):
 
 
 class TransformerEncoderBlock(Module):
-    """Multi-head self-attention and a position-wise FFN, each followed by add & norm."""
+    """Multi-head self-attention and a position-wise FFN, each followed by add & norm.
+
+    >>> mb.seed(0)
+    >>> block = nn.TransformerEncoderBlock(num_hiddens=8, ffn_num_hiddens=16, num_heads=2)
+    >>> X = mb.ones((2, 5, 8))
+    >>> mb.shape(block(X, mb.array([3, 2])))                # the shape is kept
+    (2, 5, 8)
+    """
 
     def __init__(self, num_hiddens: int, ffn_num_hiddens: int, num_heads: int,
                  dropout: float = 0.0, use_bias: bool = False) -> None:
@@ -210,7 +306,23 @@ class TransformerDecoderBlock(Module):
     ``state`` is ``[enc_outputs, enc_valid_lens, cache]`` with ``cache[i]`` the decoded
     representations so far (None before the first step).  In training the whole target
     sequence is processed at once and position t attends to positions ≤ t; in prediction one
-    token is decoded per call and attends to the cached ones."""
+    token is decoded per call and attends to the cached ones.
+
+    >>> mb.seed(0)
+    >>> encoder_block = nn.TransformerEncoderBlock(8, 16, num_heads=2)
+    >>> block = nn.TransformerDecoderBlock(8, 16, num_heads=2, dropout=0.0, i=0)
+    >>> X, valid_lens = mb.ones((2, 5, 8)), mb.array([3, 2])
+    >>> state = [encoder_block(X, valid_lens), valid_lens, [None]]
+    >>> Y, state = block.train()(X, state)                   # training: all steps at once
+    >>> mb.shape(Y), mb.shape(state[2][0])
+    ((2, 5, 8), (2, 5, 8))
+    >>> state = [encoder_block(X, valid_lens), valid_lens, [None]]
+    >>> block = block.eval()                                 # prediction: one step per call
+    >>> for t in range(3):
+    ...     Y, state = block(X[:, t:t + 1], state)
+    >>> mb.shape(Y), mb.shape(state[2][0])                   # the cache holds 3 steps
+    ((2, 1, 8), (2, 3, 8))
+    """
 
     def __init__(self, num_hiddens: int, ffn_num_hiddens: int, num_heads: int,
                  dropout: float, i: int) -> None:
@@ -241,7 +353,18 @@ class TransformerDecoderBlock(Module):
 
 class PatchEmbedding(Module):
     """Cut (batch, C, H, W) images into non-overlapping ``patch_size`` patches and project each
-    to ``num_hiddens`` (one strided convolution): (batch, num_patches, num_hiddens)."""
+    to ``num_hiddens`` (one strided convolution): (batch, num_patches, num_hiddens).
+
+    >>> mb.seed(0)
+    >>> patches = nn.PatchEmbedding(img_size=8, patch_size=4, num_hiddens=16, in_channels=3)
+    >>> patches.num_patches
+    4
+    >>> mb.shape(patches(mb.ones((2, 3, 8, 8))))            # (batch, patches, hiddens)
+    (2, 4, 16)
+    >>> nn.PatchEmbedding(10, 4, 16)
+    Traceback (most recent call last):
+    ValueError: PatchEmbedding: image size (10, 10) is not a multiple of the patch size (4, 4)
+    """
 
     def __init__(self, img_size: int | tuple[int, int], patch_size: int | tuple[int, int],
                  num_hiddens: int, in_channels: int = 1) -> None:

@@ -16,7 +16,18 @@ __all__ = ["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "conv_outpu
 def sequence_mask(X: Any, valid_len: Any, value: float = 0.0) -> Any:
     """``X`` (batch, steps, ...) with every entry past each sequence's valid length (along axis
     1) replaced by ``value``: padding tokens are then ignored by a sum, or by a softmax when
-    ``value`` is a large negative number.  ``valid_len`` holds one length per sequence."""
+    ``value`` is a large negative number.  ``valid_len`` holds one length per sequence.
+
+    >>> from mlbook.nn import functional as F
+    >>> X = mb.reshape(mb.arange(1.0, 7.0), (2, 3))
+    >>> mb.show(F.sequence_mask(X, mb.array([1, 2])))
+    tensor([[1., 0., 0.],
+            [4., 5., 0.]], shape=(2, 3), dtype=float32)
+    >>> masked = F.sequence_mask(mb.ones((2, 3)), mb.array([1, 2]), value=-1e6)
+    >>> mb.show(mb.softmax(masked), decimals=4)      # no weight on the padding
+    tensor([[1. , 0. , 0. ],
+            [0.5, 0.5, 0. ]], shape=(2, 3), dtype=float32)
+    """
     shape = ops.shape(X)
     if len(shape) < 2 or ops.shape(valid_len) != shape[:1]:
         raise ValueError(f"sequence_mask: X of shape {shape} needs (batch, steps, ...) and "

@@ -56,6 +56,21 @@ class Linear(_WeightAndBias):
 
     ``in_features=None`` makes it lazy: the input size is read from the first input (as
     ``torch.nn.LazyLinear`` and Keras ``Dense``).  Weights default to Xavier-uniform, biases to 0.
+
+    >>> mb.seed(0)
+    >>> net = nn.Linear(3, 2)
+    >>> net
+    Linear(in_features=3, out_features=2)
+    >>> mb.shape(net.weight), mb.shape(net.bias)           # weight (in, out): y = xW + b
+    ((3, 2), (2,))
+    >>> x = mb.array([[1.0, 2.0, 3.0]])
+    >>> mb.show(net(x), decimals=4)
+    tensor([[0.3477, 0.0901]], shape=(1, 2), dtype=float32)
+    >>> mb.show(mb.matmul(x, net.weight) + net.bias, decimals=4)
+    tensor([[0.3477, 0.0901]], shape=(1, 2), dtype=float32)
+    >>> net(mb.ones((4, 5)))
+    Traceback (most recent call last):
+    ValueError: Linear(3, 2) got an input with 5 features (shape (4, 5))
     """
 
     def __init__(self, in_features: int | None, out_features: int | None = None,
@@ -90,7 +105,20 @@ class Linear(_WeightAndBias):
 
 
 def LazyLinear(out_features: int, bias: bool = True, **kwargs: Any) -> Linear:
-    """A :class:`Linear` layer whose input size is inferred on the first call."""
+    """A :class:`Linear` layer whose input size is inferred on the first call.
+
+    >>> layer = nn.LazyLinear(2)
+    >>> layer
+    Linear(in_features=None, out_features=2)
+    >>> mb.shape(layer(mb.ones((4, 5))))
+    (4, 2)
+    >>> layer                                     # the first input fixed the input size
+    Linear(in_features=5, out_features=2)
+    >>> mb.shape(layer.weight)
+    (5, 2)
+    >>> nn.Dense is nn.LazyLinear
+    True
+    """
     return Linear(None, out_features, bias=bias, **kwargs)
 
 
@@ -98,35 +126,70 @@ Dense = LazyLinear
 
 
 class Flatten(Module):
-    """Flatten all axes but the first (the batch): (N, C, H, W) -> (N, C*H*W)."""
+    """Flatten all axes but the first (the batch): (N, C, H, W) -> (N, C*H*W).
+
+    >>> x = mb.reshape(mb.arange(8), (2, 2, 1, 2))
+    >>> mb.show(nn.Flatten()(x))
+    tensor([[0, 1, 2, 3],
+            [4, 5, 6, 7]], shape=(2, 4), dtype=int64)
+    >>> mb.shape(nn.Flatten()(mb.ones((4, 3, 28, 28))))
+    (4, 2352)
+    """
 
     def forward(self, x: Any) -> Any:
         return ops.flatten(x, 1)
 
 
 class ReLU(Module):
-    """:math:`\\max(x, 0)`."""
+    """:math:`\\max(x, 0)`.
+
+    >>> mb.show(nn.ReLU()(mb.array([-2.0, -0.5, 0.0, 1.5])))
+    tensor([0. , 0. , 0. , 1.5], shape=(4,), dtype=float32)
+    >>> mb.show(mb.grad(lambda x: mb.sum(nn.ReLU()(x)))(mb.array([-2.0, 1.5])))   # 0 or 1
+    tensor([0., 1.], shape=(2,), dtype=float32)
+    """
 
     def forward(self, x: Any) -> Any:
         return ops.relu(x)
 
 
 class Sigmoid(Module):
-    """:math:`1 / (1 + e^{-x})`."""
+    """:math:`1 / (1 + e^{-x})`.
+
+    >>> mb.show(nn.Sigmoid()(mb.array([-2.0, 0.0, 2.0])), decimals=4)
+    tensor([0.1192, 0.5   , 0.8808], shape=(3,), dtype=float32)
+    >>> mb.show(mb.grad(lambda x: mb.sum(nn.Sigmoid()(x)))(mb.array([0.0])))    # s (1 - s)
+    tensor([0.25], shape=(1,), dtype=float32)
+    """
 
     def forward(self, x: Any) -> Any:
         return ops.sigmoid(x)
 
 
 class Tanh(Module):
-    """:math:`\\tanh x`."""
+    """:math:`\\tanh x`.
+
+    >>> mb.show(nn.Tanh()(mb.array([-2.0, 0.0, 2.0])), decimals=4)
+    tensor([-0.964,  0.   ,  0.964], shape=(3,), dtype=float32)
+    >>> mb.show(mb.grad(lambda x: mb.sum(nn.Tanh()(x)))(mb.array([0.0])))     # 1 - tanh^2
+    tensor([1.], shape=(1,), dtype=float32)
+    """
 
     def forward(self, x: Any) -> Any:
         return ops.tanh(x)
 
 
 class Softmax(Module):
-    """Softmax along ``axis`` (the last by default)."""
+    """Softmax along ``axis`` (the last by default).
+
+    >>> x = mb.array([[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]])
+    >>> mb.show(nn.Softmax()(x), decimals=4)              # each row sums to 1
+    tensor([[0.09  , 0.2447, 0.6652],
+            [0.3333, 0.3333, 0.3333]], shape=(2, 3), dtype=float32)
+    >>> mb.show(nn.Softmax(axis=0)(x), decimals=4)        # each column sums to 1
+    tensor([[0.018 , 0.0474, 0.1192],
+            [0.982 , 0.9526, 0.8808]], shape=(2, 3), dtype=float32)
+    """
 
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
@@ -139,7 +202,21 @@ class Softmax(Module):
 class Dropout(Module):
     """Inverted dropout: in training, zero each element with probability ``p`` and scale the
     rest by :math:`1/(1-p)` so the expectation is unchanged; the identity in prediction.
-    The mask comes from mlbook's seeded generator (the same on every backend)."""
+    The mask comes from mlbook's seeded generator (the same on every backend).
+
+    >>> drop = nn.Dropout(0.5)
+    >>> x = mb.ones((2, 4))
+    >>> mb.show(drop(x))                 # in prediction (the default outside training): identity
+    tensor([[1., 1., 1., 1.],
+            [1., 1., 1., 1.]], shape=(2, 4), dtype=float32)
+    >>> mb.seed(0)
+    >>> mb.show(drop.train()(x))         # in training: about half zeroed, the rest times 2
+    tensor([[2., 0., 0., 0.],
+            [2., 2., 2., 2.]], shape=(2, 4), dtype=float32)
+    >>> nn.Dropout(1.0)
+    Traceback (most recent call last):
+    ValueError: dropout probability must be in [0, 1), got 1.0
+    """
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
@@ -158,7 +235,25 @@ class Dropout(Module):
 
 class Conv2d(_WeightAndBias):
     """2-D convolution on NCHW input, ``weight`` (out, in, kh, kw), ``bias`` (out,).
-    ``in_channels=None`` infers it from the first input (as ``LazyConv2d``)."""
+    ``in_channels=None`` infers it from the first input (as ``LazyConv2d``).
+
+    >>> conv = nn.Conv2d(1, 1, kernel_size=2, bias=False, weight_init=init.constant(1.0))
+    >>> x = mb.reshape(mb.arange(9.0), (1, 1, 3, 3))
+    >>> mb.show(x[0, 0])
+    tensor([[0., 1., 2.],
+            [3., 4., 5.],
+            [6., 7., 8.]], shape=(3, 3), dtype=float32)
+    >>> mb.show(conv(x))                 # each output: the sum of a 2x2 window
+    tensor([[[[ 8., 12.],
+              [20., 24.]]]], shape=(1, 1, 2, 2), dtype=float32)
+    >>> mb.shape(conv.weight)            # (out, in, kh, kw)
+    (1, 1, 2, 2)
+    >>> conv = nn.Conv2d(3, 8, kernel_size=3, padding=1)
+    >>> mb.shape(conv(mb.ones((2, 3, 5, 5))))
+    (2, 8, 5, 5)
+    >>> mb.shape(nn.Conv2d(None, 8, kernel_size=3, stride=2)(mb.ones((2, 3, 5, 5))))
+    (2, 8, 2, 2)
+    """
 
     def __init__(self, in_channels: int | None, out_channels: int,
                  kernel_size: int | tuple[int, int], stride: int | tuple[int, int] = 1,
@@ -196,7 +291,22 @@ class ConvTranspose2d(Conv2d):
     ``weight`` (in, out, kh, kw) as in PyTorch, ``bias`` (out,): it upsamples by ``stride``,
     giving :math:`(n - 1)s + k - 2p` rows.  ``in_channels=None`` infers it from the first
     input.  Fans are counted as PyTorch does (``in`` fan from ``weight.shape[1]``, the output
-    channels), so default initialisations match ``torch.nn.ConvTranspose2d``'s scale."""
+    channels), so default initialisations match ``torch.nn.ConvTranspose2d``'s scale.
+
+    >>> up = nn.ConvTranspose2d(1, 1, kernel_size=2, stride=2, bias=False,
+    ...                         weight_init=init.constant(1.0))
+    >>> x = mb.array([[[[1.0, 2.0], [3.0, 4.0]]]])
+    >>> mb.show(up(x))                   # each pixel spread over a 2x2 block
+    tensor([[[[1., 1., 2., 2.],
+              [1., 1., 2., 2.],
+              [3., 3., 4., 4.],
+              [3., 3., 4., 4.]]]], shape=(1, 1, 4, 4), dtype=float32)
+    >>> mb.shape(up.weight)              # (in, out, kh, kw)
+    (1, 1, 2, 2)
+    >>> up = nn.ConvTranspose2d(4, 2, kernel_size=3, stride=2, padding=1)
+    >>> mb.shape(up(mb.ones((1, 4, 5, 5))))   # (5 - 1) * 2 + 3 - 2 * 1 = 9
+    (1, 2, 9, 9)
+    """
 
     def fans(self, name: str) -> tuple[int, int]:
         k = self.kernel_size[0] * self.kernel_size[1]
@@ -214,7 +324,18 @@ class ConvTranspose2d(Conv2d):
 
 
 class MaxPool2d(Module):
-    """Max pooling over ``kernel_size`` windows (stride defaults to the kernel size)."""
+    """Max pooling over ``kernel_size`` windows (stride defaults to the kernel size).
+
+    >>> x = mb.reshape(mb.arange(16.0), (1, 1, 4, 4))
+    >>> mb.show(nn.MaxPool2d(2)(x))
+    tensor([[[[ 5.,  7.],
+              [13., 15.]]]], shape=(1, 1, 2, 2), dtype=float32)
+    >>> mb.show(nn.MaxPool2d(3, stride=1, padding=1)(x))
+    tensor([[[[ 5.,  6.,  7.,  7.],
+              [ 9., 10., 11., 11.],
+              [13., 14., 15., 15.],
+              [13., 14., 15., 15.]]]], shape=(1, 1, 4, 4), dtype=float32)
+    """
 
     def __init__(self, kernel_size: int | tuple[int, int], stride: Any = None,
                  padding: int | tuple[int, int] = 0) -> None:
@@ -229,7 +350,16 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(MaxPool2d):
-    """Average pooling over ``kernel_size`` windows (zero padding counts in the average)."""
+    """Average pooling over ``kernel_size`` windows (zero padding counts in the average).
+
+    >>> x = mb.reshape(mb.arange(16.0), (1, 1, 4, 4))
+    >>> mb.show(nn.AvgPool2d(2)(x))
+    tensor([[[[ 2.5,  4.5],
+              [10.5, 12.5]]]], shape=(1, 1, 2, 2), dtype=float32)
+    >>> mb.show(nn.AvgPool2d(2, padding=1)(mb.ones((1, 1, 2, 2))))   # zeros padded count
+    tensor([[[[0.25, 0.25],
+              [0.25, 0.25]]]], shape=(1, 1, 2, 2), dtype=float32)
+    """
 
     def forward(self, x: Any) -> Any:
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
@@ -237,7 +367,18 @@ class AvgPool2d(MaxPool2d):
 
 class AdaptiveAvgPool2d(Module):
     """Average pooling to a fixed ``output_size`` (H, W); the input size must be a multiple of it
-    (``(1, 1)`` is global average pooling, NiN's and ResNet's head)."""
+    (``(1, 1)`` is global average pooling, NiN's and ResNet's head).
+
+    >>> x = mb.reshape(mb.arange(16.0), (1, 1, 4, 4))
+    >>> mb.show(nn.AdaptiveAvgPool2d((2, 1))(x))
+    tensor([[[[ 3.5],
+              [11.5]]]], shape=(1, 1, 2, 1), dtype=float32)
+    >>> mb.show(nn.AdaptiveAvgPool2d(1)(x))
+    tensor([[[[7.5]]]], shape=(1, 1, 1, 1), dtype=float32)
+    >>> nn.AdaptiveAvgPool2d(3)(x)
+    Traceback (most recent call last):
+    ValueError: AdaptiveAvgPool2d(3, 3): input 4x4 is not a multiple of the output size
+    """
 
     def __init__(self, output_size: int | tuple[int, int]) -> None:
         super().__init__()
@@ -253,7 +394,17 @@ class AdaptiveAvgPool2d(Module):
 
 
 class GlobalAvgPool2d(Module):
-    """Mean over the spatial axes: (N, C, H, W) -> (N, C, 1, 1)."""
+    """Mean over the spatial axes: (N, C, H, W) -> (N, C, 1, 1).
+
+    >>> x = mb.reshape(mb.arange(8.0), (1, 2, 2, 2))
+    >>> y = nn.GlobalAvgPool2d()(x)
+    >>> mb.shape(y)
+    (1, 2, 1, 1)
+    >>> mb.show(y[0, :, 0, 0])                  # the mean of each channel
+    tensor([1.5, 5.5], shape=(2,), dtype=float32)
+    >>> mb.shape(nn.GlobalAvgPool2d()(mb.ones((4, 16, 7, 7))))
+    (4, 16, 1, 1)
+    """
 
     def forward(self, x: Any) -> Any:
         return ops.mean(x, axis=(2, 3), keepdims=True)
@@ -263,7 +414,26 @@ class BatchNorm(Module):
     """Batch normalisation over the batch (and spatial) axes, one scale ``gamma`` and shift
     ``beta`` per feature/channel.  In training it normalises with the batch statistics and
     updates ``running_mean``/``running_var`` (see the module docstring for the rule); in
-    prediction it uses the running statistics.  Input (N, C) or (N, C, H, W)."""
+    prediction it uses the running statistics.  Input (N, C) or (N, C, H, W).
+
+    >>> bn = nn.BatchNorm(2)
+    >>> x = mb.array([[1.0, 10.0], [3.0, 30.0]])
+    >>> mb.show(bn.train()(x), decimals=4)    # in training: each feature normalised over the batch
+    tensor([[-1., -1.],
+            [ 1.,  1.]], shape=(2, 2), dtype=float32)
+    >>> mb.show(bn.running_mean)              # 0.9 * 0 + 0.1 * [2, 20]
+    tensor([0.2, 2. ], shape=(2,), dtype=float32)
+    >>> mb.show(bn.running_var, decimals=4)   # 0.9 * 1 + 0.1 * [1, 100]
+    tensor([ 1. , 10.9], shape=(2,), dtype=float32)
+    >>> mb.show(bn.eval()(x), decimals=4)     # in prediction: the running statistics
+    tensor([[0.8   , 2.4231],
+            [2.8   , 8.481 ]], shape=(2, 2), dtype=float32)
+    >>> nn.BatchNorm1d is nn.BatchNorm2d is nn.BatchNorm
+    True
+    >>> bn = nn.BatchNorm()                   # lazy: the channels from the first input
+    >>> mb.shape(bn(mb.ones((2, 3, 4, 4)))), mb.shape(bn.gamma)
+    ((2, 3, 4, 4), (3,))
+    """
 
     MOMENTUM = 0.1
     EPS = 1e-5
@@ -322,7 +492,19 @@ BatchNorm2d = BatchNorm
 
 class LayerNorm(Module):
     """Normalise each example over its last ``len(normalized_shape)`` axes, then scale and shift:
-    :math:`\\gamma (x - \\mu)/\\sqrt{\\sigma^2 + \\epsilon} + \\beta`."""
+    :math:`\\gamma (x - \\mu)/\\sqrt{\\sigma^2 + \\epsilon} + \\beta`.
+
+    >>> ln = nn.LayerNorm(3)
+    >>> x = mb.array([[1.0, 2.0, 3.0], [2.0, 2.0, 2.0]])
+    >>> mb.show(ln(x), decimals=4)            # each row: mean 0, variance 1
+    tensor([[-1.2247,  0.    ,  1.2247],
+            [ 0.    ,  0.    ,  0.    ]], shape=(2, 3), dtype=float32)
+    >>> mb.shape(ln.gamma), mb.shape(ln.beta)
+    ((3,), (3,))
+    >>> ln(mb.ones((2, 4)))
+    Traceback (most recent call last):
+    ValueError: LayerNorm(3,) got input of shape (2, 4)
+    """
 
     def __init__(self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5) -> None:
         super().__init__()
@@ -345,7 +527,21 @@ class LayerNorm(Module):
 
 class Embedding(Module):
     """A lookup table: integer token ids (any shape) -> vectors of size ``embedding_dim``.
-    ``weight`` (num_embeddings, embedding_dim), initialised from N(0, 1)."""
+    ``weight`` (num_embeddings, embedding_dim), initialised from N(0, 1).
+
+    >>> mb.seed(0)
+    >>> emb = nn.Embedding(3, 2)
+    >>> mb.show(emb.weight, decimals=4)
+    tensor([[ 0.1257, -0.1321],
+            [ 0.6404,  0.1049],
+            [-0.5357,  0.3616]], shape=(3, 2), dtype=float32)
+    >>> mb.show(emb(mb.array([2, 0, 2])), decimals=4)   # rows 2, 0 and 2 of the table
+    tensor([[-0.5357,  0.3616],
+            [ 0.1257, -0.1321],
+            [-0.5357,  0.3616]], shape=(3, 2), dtype=float32)
+    >>> mb.shape(emb(mb.array([[0, 1, 2, 1], [1, 1, 0, 2]])))
+    (2, 4, 2)
+    """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, weight_init: Any = None) -> None:
         super().__init__()

@@ -30,7 +30,16 @@ __all__ = ["Parameter", "Module", "Sequential"]
 class Parameter:
     """Marks a value assigned to a module attribute as a trainable parameter:
     ``self.weight = Parameter(mb.zeros((3, 4)))``.  The attribute then holds the backend tensor
-    itself (a ``tf.Variable`` on TensorFlow), not this wrapper."""
+    itself (a ``tf.Variable`` on TensorFlow), not this wrapper.
+
+    >>> m = nn.Module()
+    >>> m.weight = nn.Parameter(mb.zeros((2, 3)))
+    >>> m.scale = mb.ones(())                   # a plain tensor: not a parameter
+    >>> list(m.parameter_dict())
+    ['weight']
+    >>> isinstance(m.weight, nn.Parameter), mb.shape(m.weight)
+    (False, (2, 3))
+    """
 
     __slots__ = ("value",)
 
@@ -40,7 +49,25 @@ class Parameter:
 
 class Module:
     """Base class: subclass it, create layers and parameters in ``__init__``, compute in
-    ``forward``.  ``module(x)`` calls ``forward(x)``."""
+    ``forward``.  ``module(x)`` calls ``forward(x)``.
+
+    >>> class Net(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = nn.Linear(3, 4)               # a child module
+    ...         self.scale = nn.Parameter(mb.ones(()))      # a parameter of its own
+    ...     def forward(self, x):
+    ...         return self.scale * mb.relu(self.hidden(x))
+    >>> net = Net()
+    >>> [(name, mb.shape(p)) for name, p in net.named_parameters()]
+    [('scale', ()), ('hidden.weight', (3, 4)), ('hidden.bias', (4,))]
+    >>> mb.shape(net(mb.ones((2, 3))))
+    (2, 4)
+    >>> grads = mb.grad(lambda p: mb.sum(net.functional_call(p, mb.ones((2, 3)))))(
+    ...     net.parameter_dict())
+    >>> list(grads)                             # the names of parameter_dict()
+    ['scale', 'hidden.weight', 'hidden.bias']
+    """
 
     def __init__(self) -> None:
         object.__setattr__(self, "_param_names", [])
@@ -322,7 +349,22 @@ def _default_fans(shape: tuple[int, ...]) -> tuple[int, int]:
 
 class Sequential(Module):
     """Modules applied one after another: ``Sequential(Linear(784, 256), ReLU(), Linear(256,
-    10))``.  Children are named ``"0"``, ``"1"``, ...; index with ``net[0]``."""
+    10))``.  Children are named ``"0"``, ``"1"``, ...; index with ``net[0]``.
+
+    >>> net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    >>> net
+    Sequential(
+      (0): Linear(in_features=3, out_features=4)
+      (1): ReLU()
+      (2): Linear(in_features=4, out_features=2)
+    )
+    >>> len(net), net[-1]
+    (3, Linear(in_features=4, out_features=2))
+    >>> mb.shape(net(mb.ones((5, 3))))
+    (5, 2)
+    >>> list(net.parameter_dict())              # ReLU has no parameters
+    ['0.weight', '0.bias', '2.weight', '2.bias']
+    """
 
     def __init__(self, *modules: Module) -> None:
         super().__init__()

@@ -115,14 +115,42 @@ class _Recurrent(Module):
 
 
 class RNN(_Recurrent):
-    """Elman RNN with tanh: :math:`H_t = \\tanh(X_t W_x + H_{t-1} W_h + b)`."""
+    """Elman RNN with tanh: :math:`H_t = \\tanh(X_t W_x + H_{t-1} W_h + b)`.
+
+    >>> mb.seed(0)
+    >>> rnn = nn.RNN(input_size=3, hidden_size=4)
+    >>> X = mb.ones((5, 2, 3))                       # (time, batch, features)
+    >>> Y, H = rnn(X)
+    >>> mb.shape(Y), mb.shape(H)                     # every step's output, the final state
+    ((5, 2, 4), (1, 2, 4))
+    >>> mb.show(Y[-1] - H[0])                        # the last output is the final state
+    tensor([[0., 0., 0., 0.],
+            [0., 0., 0., 0.]], shape=(2, 4), dtype=float32)
+    >>> [name for name, _ in rnn.named_parameters()]
+    ['weight_x_l0', 'weight_h_l0', 'bias_l0']
+    >>> Y, H = nn.RNN(3, 4, num_layers=2, bidirectional=True)(X)
+    >>> mb.shape(Y), mb.shape(H)
+    ((5, 2, 8), (4, 2, 4))
+    """
 
     def cell(self, xw: Any, h: Any, w_h: Any) -> Any:
         return ops.tanh(xw + ops.matmul(h, w_h))
 
 
 class GRU(_Recurrent):
-    """Gated recurrent unit (reset gate applied before the hidden matrix, as in the book)."""
+    """Gated recurrent unit (reset gate applied before the hidden matrix, as in the book).
+
+    >>> mb.seed(0)
+    >>> gru = nn.GRU(input_size=3, hidden_size=4)
+    >>> mb.shape(gru.weight_x_l0), mb.shape(gru.weight_h_l0)   # gates R|Z|candidate side by side
+    ((3, 12), (4, 12))
+    >>> Y, H = gru(mb.ones((5, 2, 3)))
+    >>> mb.shape(Y), mb.shape(H)
+    ((5, 2, 4), (1, 2, 4))
+    >>> Y, H = gru(mb.ones((5, 2, 3)), H)           # continue from a state
+    >>> mb.shape(H)
+    (1, 2, 4)
+    """
 
     GATES = 3
 
@@ -138,7 +166,16 @@ class GRU(_Recurrent):
 
 
 class LSTM(_Recurrent):
-    """Long short-term memory; the state is a pair ``(H, C)``."""
+    """Long short-term memory; the state is a pair ``(H, C)``.
+
+    >>> mb.seed(0)
+    >>> lstm = nn.LSTM(input_size=3, hidden_size=4, num_layers=2)
+    >>> Y, (H, C) = lstm(mb.ones((5, 2, 3)))         # the state is a pair
+    >>> mb.shape(Y), mb.shape(H), mb.shape(C)
+    ((5, 2, 4), (2, 2, 4), (2, 2, 4))
+    >>> mb.shape(lstm.weight_x_l0), mb.shape(lstm.weight_x_l1)   # 4 gates
+    ((3, 16), (4, 16))
+    """
 
     GATES = 4
 
@@ -164,7 +201,16 @@ class RNNModel(Module):
     (batch, steps) are one-hot encoded, run through ``rnn_layer`` (time first), and a dense layer
     maps every step's output to scores over the vocabulary.  ``forward(X, state)`` returns the
     scores (steps * batch, vocab_size), time-major like the labels ``Y.T`` flattened, and the new
-    state."""
+    state.
+
+    >>> mb.seed(0)
+    >>> model = nn.RNNModel(nn.GRU(input_size=10, hidden_size=8), vocab_size=10)
+    >>> X = mb.array([[1, 2, 3, 4, 5], [6, 7, 8, 9, 0]])   # (batch 2, steps 5)
+    >>> state = model.begin_state(batch_size=2)
+    >>> Y, state = model(X, state)
+    >>> mb.shape(Y), mb.shape(state)                # (steps * batch, vocab), time-major
+    ((10, 10), (1, 2, 8))
+    """
 
     def __init__(self, rnn_layer: _Recurrent, vocab_size: int) -> None:
         super().__init__()

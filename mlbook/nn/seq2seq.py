@@ -22,7 +22,17 @@ __all__ = ["Encoder", "Decoder", "EncoderDecoder", "Seq2SeqEncoder", "Seq2SeqDec
 
 
 class Encoder(Module):
-    """Base class: ``forward(X, *args)`` encodes the source sequences ``X``."""
+    """Base class: ``forward(X, *args)`` encodes the source sequences ``X``.
+
+    >>> class LastToken(nn.Encoder):
+    ...     def forward(self, X, *args):
+    ...         return X[:, -1]
+    >>> mb.show(LastToken()(mb.array([[1, 2, 3], [4, 5, 6]])))
+    tensor([3, 6], shape=(2,), dtype=int64)
+    >>> nn.Encoder()(mb.ones((2, 3)))
+    Traceback (most recent call last):
+    NotImplementedError: Encoder must define forward(X, *args)
+    """
 
     def forward(self, X: Any, *args: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward(X, *args)")
@@ -30,7 +40,22 @@ class Encoder(Module):
 
 class Decoder(Module):
     """Base class: ``init_state(enc_outputs, *args)`` makes the first decoder state from the
-    encoder's outputs; ``forward(X, state)`` returns ``(outputs, new state)``."""
+    encoder's outputs; ``forward(X, state)`` returns ``(outputs, new state)``.
+
+    >>> class Repeat(nn.Decoder):                     # outputs its state at every step
+    ...     def init_state(self, enc_outputs, *args):
+    ...         return enc_outputs
+    ...     def forward(self, X, state):
+    ...         return X * 0 + mb.reshape(state, (-1, 1)), state
+    >>> decoder = Repeat()
+    >>> Y, state = decoder(mb.zeros((2, 3), dtype=mb.int64), decoder.init_state(mb.array([7, 8])))
+    >>> mb.show(Y)
+    tensor([[7, 7, 7],
+            [8, 8, 8]], shape=(2, 3), dtype=int64)
+    >>> nn.Decoder().init_state(mb.ones((2, 3)))
+    Traceback (most recent call last):
+    NotImplementedError: Decoder must define init_state(enc_outputs)
+    """
 
     def init_state(self, enc_outputs: Any, *args: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define init_state(enc_outputs)")
@@ -42,7 +67,16 @@ class Decoder(Module):
 class EncoderDecoder(Module):
     """An encoder and a decoder: ``forward(enc_X, dec_X, *args)`` encodes ``enc_X``, starts the
     decoder from the result and returns the decoder's outputs for the inputs ``dec_X``; extra
-    ``args`` (such as the source valid lengths) go to the encoder and to ``init_state``."""
+    ``args`` (such as the source valid lengths) go to the encoder and to ``init_state``.
+
+    >>> mb.seed(0)
+    >>> net = nn.EncoderDecoder(nn.Seq2SeqEncoder(10, 8, 16, num_layers=2),
+    ...                         nn.Seq2SeqDecoder(10, 8, 16, num_layers=2))
+    >>> X = mb.zeros((4, 7), dtype=mb.int64)          # 4 source sequences of 7 tokens
+    >>> dec_X = mb.ones((4, 5), dtype=mb.int64)       # 4 target sequences of 5 tokens
+    >>> mb.shape(net(X, dec_X))                      # (batch, steps, vocab) scores
+    (4, 5, 10)
+    """
 
     def __init__(self, encoder: Encoder, decoder: Decoder) -> None:
         super().__init__()
@@ -57,7 +91,14 @@ class EncoderDecoder(Module):
 class Seq2SeqEncoder(Encoder):
     """The sequence-to-sequence chapter's encoder: embedded source tokens (batch, steps) run
     through a multilayer GRU; returns the outputs of the last layer at every step
-    (steps, batch, hiddens) and the final state of every layer (layers, batch, hiddens)."""
+    (steps, batch, hiddens) and the final state of every layer (layers, batch, hiddens).
+
+    >>> mb.seed(0)
+    >>> encoder = nn.Seq2SeqEncoder(vocab_size=10, embed_size=8, num_hiddens=16, num_layers=2)
+    >>> outputs, state = encoder(mb.zeros((4, 7), dtype=mb.int64))   # (batch, steps) tokens
+    >>> mb.shape(outputs), mb.shape(state)
+    ((7, 4, 16), (2, 4, 16))
+    """
 
     def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int,
                  num_layers: int) -> None:
@@ -73,7 +114,17 @@ class Seq2SeqDecoder(Decoder):
     """The sequence-to-sequence chapter's decoder: a GRU started from the encoder's final
     state, reading the embedded previous target token concatenated with the context (the
     encoder's last-layer final state) at every step; a dense layer scores the target
-    vocabulary.  ``forward`` returns (batch, steps, vocab) scores and the new state."""
+    vocabulary.  ``forward`` returns (batch, steps, vocab) scores and the new state.
+
+    >>> mb.seed(0)
+    >>> encoder = nn.Seq2SeqEncoder(vocab_size=10, embed_size=8, num_hiddens=16, num_layers=2)
+    >>> decoder = nn.Seq2SeqDecoder(vocab_size=10, embed_size=8, num_hiddens=16, num_layers=2)
+    >>> X = mb.zeros((4, 7), dtype=mb.int64)
+    >>> state = decoder.init_state(encoder(X))
+    >>> Y, (H, context) = decoder(X, state)
+    >>> mb.shape(Y), mb.shape(H), mb.shape(context)
+    ((4, 7, 10), (2, 4, 16), (4, 16))
+    """
 
     def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int,
                  num_layers: int) -> None:

@@ -56,40 +56,89 @@ bool_ = "bool"
 
 
 def dtype(x: Tensor) -> str:
-    """The dtype of ``x`` as a name: ``"float32"``, ``"int64"``, ``"bool"`` ..."""
+    """The dtype of ``x`` as a name: ``"float32"``, ``"int64"``, ``"bool"`` ...
+
+    >>> x = mb.array([1, 2, 3])
+    >>> mb.dtype(x), mb.dtype(mb.array([1.5])), mb.dtype(mb.greater(x, 1))
+    ('int64', 'float32', 'bool')
+    >>> mb.dtype(x) == mb.int64
+    True
+    """
     return dtype_of(x)
 
 
 def astype(x: Tensor, dtype: Any) -> Tensor:
-    """``x`` converted to ``dtype`` (a name such as ``"float64"``, or ``mlbook.float64``)."""
+    """``x`` converted to ``dtype`` (a name such as ``"float64"``, or ``mlbook.float64``).
+
+    >>> mb.show(mb.astype(mb.array([1, 2, 3]), "float64"))
+    tensor([1., 2., 3.], shape=(3,), dtype=float64)
+    >>> mb.show(mb.astype(mb.array([1.7, -1.7]), mb.int64))   # truncates toward zero
+    tensor([ 1, -1], shape=(2,), dtype=int64)
+    >>> mb.show(mb.astype(mb.array([0.0, 0.5, 2.0]), mb.bool_))   # non-zero is True
+    tensor([False,  True,  True], shape=(3,), dtype=bool)
+    """
     b = backend()
     return b.astype(b.coerce(x), common.dtype_name(dtype))
 
 
 def is_floating(x: Tensor) -> bool:
-    """Whether ``x`` has a floating-point dtype."""
+    """Whether ``x`` has a floating-point dtype.
+
+    >>> mb.is_floating(mb.array([1.0, 2.0])), mb.is_floating(mb.array([1, 2]))
+    (True, False)
+    >>> mb.is_floating(mb.array([True])), mb.is_floating(mb.astype(mb.array([1]), mb.float16))
+    (False, True)
+    """
     b = backend()
     return b.is_floating(b.coerce(x))
 
 
 def is_tensor(x: Any) -> bool:
-    """Whether ``x`` is a tensor of the active backend."""
+    """Whether ``x`` is a tensor of the active backend.
+
+    >>> mb.is_tensor(mb.array([1, 2])), mb.is_tensor([1, 2]), mb.is_tensor(3.0)
+    (True, False, False)
+    """
     return bool(backend().is_native(x))
 
 
 def to_numpy(x: Tensor) -> _np.ndarray:
-    """``x`` as a numpy array (detached from any gradient computation)."""
+    """``x`` as a numpy array (detached from any gradient computation).
+
+    >>> a = mb.to_numpy(mb.array([[1.0, 2.0]]))
+    >>> type(a).__name__, a.dtype.name, a.shape
+    ('ndarray', 'float32', (1, 2))
+    >>> a
+    array([[1., 2.]], dtype=float32)
+    """
     b = backend()
     return _np.asarray(b.to_numpy(b.coerce(x)))
 
 
 def from_numpy(a: _np.ndarray) -> Tensor:
-    """A tensor of the active backend from a numpy array, keeping its dtype."""
+    """A tensor of the active backend from a numpy array, keeping its dtype.
+
+    >>> x = mb.from_numpy(np.array([[1, 2], [3, 4]], dtype=np.int32))
+    >>> mb.is_tensor(x)
+    True
+    >>> mb.show(x)
+    tensor([[1, 2],
+            [3, 4]], shape=(2, 2), dtype=int32)
+    """
     return backend().from_numpy(_np.asarray(a))
 
 
 def item(x: Tensor) -> bool | int | float:
-    """The single value of a one-element tensor as a Python scalar."""
+    """The single value of a one-element tensor as a Python scalar.
+
+    >>> mb.item(mb.sum(mb.array([1, 2, 3])))
+    6
+    >>> mb.item(mb.array([[2.5]])), mb.item(mb.array([True]))
+    (2.5, True)
+    >>> mb.item(mb.array([1, 2]))
+    Traceback (most recent call last):
+    ValueError: item() needs a tensor with one element, got shape (2,)
+    """
     a = to_numpy(x)
     if a.size != 1:
         raise ValueError(f"item() needs a tensor with one element, got shape {a.shape}")
@@ -97,7 +146,15 @@ def item(x: Tensor) -> bool | int | float:
 
 
 def tolist(x: Tensor) -> Any:
-    """``x`` as (nested) Python lists."""
+    """``x`` as (nested) Python lists.
+
+    >>> mb.tolist(mb.array([[1, 2], [3, 4]]))
+    [[1, 2], [3, 4]]
+    >>> mb.tolist(mb.array([True, False])), mb.tolist(mb.array([0.5, 0.25]))
+    ([True, False], [0.5, 0.25])
+    >>> mb.tolist(mb.array(7))      # a 0-d tensor gives a scalar
+    7
+    """
     return to_numpy(x).tolist()
 
 

@@ -26,7 +26,18 @@ def _indices(b: Any, indices: Any) -> Tensor:
 
 def take(x: Tensor, indices: Any, axis: int | None = None) -> Tensor:
     """Elements of ``x`` at ``indices`` along ``axis`` (of the flattened ``x`` when None), as
-    ``numpy.take`` and ``tf.gather``: ``take(x, [2, 0], axis=1)``."""
+    ``numpy.take`` and ``tf.gather``: ``take(x, [2, 0], axis=1)``.
+
+    >>> x = mb.reshape(mb.arange(6), (2, 3))
+    >>> mb.show(mb.take(x, [2, 0], axis=1))
+    tensor([[2, 0],
+            [5, 3]], shape=(2, 2), dtype=int64)
+    >>> mb.show(mb.take(x, [0, -1]))       # flattened; negative indices count from the end
+    tensor([0, 5], shape=(2,), dtype=int64)
+    >>> mb.take(x, [3], axis=1)
+    Traceback (most recent call last):
+    IndexError: take: index 3 is out of range for axis 1 with length 3
+    """
     b = backend()
     x = b.coerce(x)
     if axis is None:
@@ -48,14 +59,31 @@ def take(x: Tensor, indices: Any, axis: int | None = None) -> Tensor:
 
 
 def gather(x: Tensor, indices: Any, axis: int = 0) -> Tensor:
-    """TensorFlow's name for :func:`take`: slices of ``x`` at ``indices`` along ``axis``."""
+    """TensorFlow's name for :func:`take`: slices of ``x`` at ``indices`` along ``axis``.
+
+    >>> x = mb.reshape(mb.arange(6), (2, 3))
+    >>> mb.show(mb.gather(x, [1, 1, 0]))    # rows: axis 0 by default
+    tensor([[3, 4, 5],
+            [3, 4, 5],
+            [0, 1, 2]], shape=(3, 3), dtype=int64)
+    """
     return take(x, indices, axis)
 
 
 def take_along_axis(x: Tensor, indices: Any, axis: int) -> Tensor:
     """Pick one element per position along ``axis``, as ``numpy.take_along_axis`` (and
     ``torch.gather``): for ``y_hat`` (n, q) and labels ``y`` (n,),
-    ``take_along_axis(y_hat, expand_dims(y, 1), 1)`` is ``y_hat[i, y[i]]``."""
+    ``take_along_axis(y_hat, expand_dims(y, 1), 1)`` is ``y_hat[i, y[i]]``.
+
+    >>> y_hat = mb.array([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]])
+    >>> y = mb.array([0, 2])
+    >>> mb.show(mb.take_along_axis(y_hat, mb.expand_dims(y, 1), 1))
+    tensor([[0.1],
+            [0.5]], shape=(2, 1), dtype=float32)
+    >>> mb.take_along_axis(y_hat, y, 1)
+    Traceback (most recent call last):
+    ValueError: take_along_axis: x (2, 3) and indices (2,) need the same number of axes
+    """
     b = backend()
     x = b.coerce(x)
     idx = _indices(b, indices)
@@ -67,7 +95,16 @@ def take_along_axis(x: Tensor, indices: Any, axis: int) -> Tensor:
 
 
 def one_hot(indices: Any, depth: int, dtype: Any = None) -> Tensor:
-    """One-hot encoding: a new last axis of length ``depth`` with 1 at each index (float32)."""
+    """One-hot encoding: a new last axis of length ``depth`` with 1 at each index (float32).
+
+    >>> mb.show(mb.one_hot(mb.array([0, 2, 1]), 3))
+    tensor([[1., 0., 0.],
+            [0., 0., 1.],
+            [0., 1., 0.]], shape=(3, 3), dtype=float32)
+    >>> mb.show(mb.one_hot([1, 3], 3, dtype="int64"))     # an index >= depth gives a zero row
+    tensor([[0, 1, 0],
+            [0, 0, 0]], shape=(2, 3), dtype=int64)
+    """
     b = backend()
     idx = _indices(b, indices)
     hot = b.equal(b.expand_dims(idx, -1), b.from_numpy(_np.arange(depth, dtype="int64")))
@@ -75,7 +112,15 @@ def one_hot(indices: Any, depth: int, dtype: Any = None) -> Tensor:
 
 
 def boolean_mask(x: Tensor, mask: Any) -> Tensor:
-    """The elements of ``x`` where ``mask`` (same leading shape) is true, as ``x[mask]``."""
+    """The elements of ``x`` where ``mask`` (same leading shape) is true, as ``x[mask]``.
+
+    >>> x = mb.reshape(mb.arange(6), (3, 2))
+    >>> mb.show(mb.boolean_mask(x, mb.array([True, False, True])))     # rows 0 and 2
+    tensor([[0, 1],
+            [4, 5]], shape=(2, 2), dtype=int64)
+    >>> mb.show(mb.boolean_mask(x, mb.greater(x, 2)))      # a full-shape mask: a flat result
+    tensor([3, 4, 5], shape=(3,), dtype=int64)
+    """
     b = backend()
     x, m = b.coerce(x), as_bool(b, mask)
     sx, sm = b.shape(x), b.shape(m)
@@ -89,6 +134,17 @@ def index_update(x: Tensor, index: Any, value: Any) -> Tensor:
     are immutable, so mlbook never assigns in place).  ``index`` is anything numpy accepts
     (ints, slices, lists, bool masks, tuples of these); ``value`` broadcasts to the selection.
     Gradients flow to both ``x`` and ``value``.
+
+    >>> x = mb.zeros((2, 3))
+    >>> mb.show(mb.index_update(x, (0, slice(1, None)), 5.0))      # x[0, 1:] = 5
+    tensor([[0., 5., 5.],
+            [0., 0., 0.]], shape=(2, 3), dtype=float32)
+    >>> mb.show(mb.index_update(mb.arange(5), mb.greater(mb.arange(5), 2), 0))
+    tensor([0, 1, 2, 0, 0], shape=(5,), dtype=int64)
+    >>> f = lambda x, v: mb.sum(mb.index_update(x, [0, 2], v) * mb.array([1.0, 2.0, 3.0]))
+    >>> mb.show(mb.grad(f, argnums=(0, 1))(mb.zeros(3), mb.array(1.0)))   # 0 where overwritten
+    (tensor([0., 2., 0.], shape=(3,), dtype=float32),
+     tensor(4., shape=(), dtype=float32))
     """
     b = backend()
     x = b.coerce(x)

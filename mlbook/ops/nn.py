@@ -22,7 +22,14 @@ from .reductions import logsumexp
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    r""":math:`x_i - \log\sum_j e^{x_j}` along ``axis``, computed stably (see :func:`logsumexp`)."""
+    r""":math:`x_i - \log\sum_j e^{x_j}` along ``axis``, computed stably (see :func:`logsumexp`).
+
+    >>> mb.show(mb.log_softmax(mb.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])), decimals=4)
+    tensor([[-2.4076, -1.4076, -0.4076],
+            [-1.0986, -1.0986, -1.0986]], shape=(2, 3), dtype=float32)
+    >>> mb.show(mb.log_softmax(mb.array([1000.0, 0.0])))    # log(softmax) would give -inf
+    tensor([    0., -1000.], shape=(2,), dtype=float32)
+    """
     b = backend()
     x = as_float(b, x)
     axis = common.norm_axis(axis, len(b.shape(x)), "log_softmax")
@@ -36,7 +43,17 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    r""":math:`e^{x_i} / \sum_j e^{x_j}` along ``axis``, stable for large inputs."""
+    r""":math:`e^{x_i} / \sum_j e^{x_j}` along ``axis``, stable for large inputs.
+
+    >>> mb.show(mb.softmax(mb.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])), decimals=4)
+    tensor([[0.09  , 0.2447, 0.6652],
+            [0.3333, 0.3333, 0.3333]], shape=(2, 3), dtype=float32)
+    >>> mb.show(mb.softmax(mb.array([[1.0, 2.0], [1.0, 4.0]]), axis=0), decimals=4)  # columns
+    tensor([[0.5   , 0.1192],
+            [0.5   , 0.8808]], shape=(2, 2), dtype=float32)
+    >>> mb.show(mb.softmax(mb.array([1000.0, 0.0])))     # exp(1000) would overflow
+    tensor([1., 0.], shape=(2,), dtype=float32)
+    """
     b = backend()
     x = as_float(b, x)
     axis = common.norm_axis(axis, len(b.shape(x)), "softmax")
@@ -65,7 +82,14 @@ def window_pair(v: int | tuple[int, int], what: str) -> tuple[int, int]:
 
 
 def conv_output_size(n: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
-    """Length of a convolution or pooling output along one axis: ``(n + 2p - k) // s + 1``."""
+    """Length of a convolution or pooling output along one axis: ``(n + 2p - k) // s + 1``.
+
+    >>> from mlbook.nn import functional as F
+    >>> F.conv_output_size(28, 5), F.conv_output_size(28, 5, padding=2)
+    (24, 28)
+    >>> F.conv_output_size(28, 3, stride=2, padding=1)     # (28 + 2 - 3) // 2 + 1
+    14
+    """
     return (n + 2 * padding - kernel) // stride + 1
 
 
@@ -105,7 +129,20 @@ def _conv_arguments(name: str, x: Any, weight: Any, stride: Any, padding: Any,
 def conv2d(x: Any, weight: Any, bias: Any = None, stride: int | tuple[int, int] = 1,
            padding: int | tuple[int, int] = 0) -> Any:
     """2-D cross-correlation of ``x`` (N, C, H, W) with ``weight`` (O, C, kh, kw), plus ``bias``
-    (O,) if given: :math:`y_{n,o,i,j} = b_o + \\sum_{c,a,b} x_{n,c,si+a,sj+b} w_{o,c,a,b}`."""
+    (O,) if given: :math:`y_{n,o,i,j} = b_o + \\sum_{c,a,b} x_{n,c,si+a,sj+b} w_{o,c,a,b}`.
+
+    >>> from mlbook.nn import functional as F
+    >>> x = mb.reshape(mb.arange(9.0), (1, 1, 3, 3))
+    >>> w = mb.array([[[[1.0, 0.0], [0.0, -1.0]]]])        # x[i, j] - x[i + 1, j + 1]
+    >>> mb.show(F.conv2d(x, w, bias=mb.array([10.0])))
+    tensor([[[[6., 6.],
+              [6., 6.]]]], shape=(1, 1, 2, 2), dtype=float32)
+    >>> mb.shape(F.conv2d(mb.ones((8, 3, 28, 28)), mb.ones((16, 3, 5, 5)), padding=2))
+    (8, 16, 28, 28)
+    >>> F.conv2d(mb.ones((3, 28, 28)), mb.ones((16, 3, 5, 5)))     # one image needs a batch axis
+    Traceback (most recent call last):
+    ValueError: conv2d needs an NCHW input with 4 axes, got shape (3, 28, 28)
+    """
     b = backend()
     x, weight, ws, stride, padding = _conv_arguments("conv2d", x, weight, stride, padding,
                                                      transposed=False)
@@ -120,7 +157,14 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: int | tuple[int, int] 
 
 def conv_transpose_output_size(n: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
     """Length of a transposed convolution's output along one axis: ``(n - 1) s + k - 2p``, the
-    input length of the convolution it is the adjoint of."""
+    input length of the convolution it is the adjoint of.
+
+    >>> from mlbook.nn import functional as F
+    >>> F.conv_transpose_output_size(14, 4, stride=2, padding=1)   # doubles the size
+    28
+    >>> F.conv_output_size(28, 4, stride=2, padding=1)             # the convolution halves it
+    14
+    """
     return (n - 1) * stride + kernel - 2 * padding
 
 
@@ -140,7 +184,23 @@ def conv_transpose2d(x: Any, weight: Any, bias: Any = None, stride: int | tuple[
     .. math:: \langle \mathrm{conv2d}(z, w), x\rangle
               = \langle z, \mathrm{conv\_transpose2d}(x, w)\rangle,
 
-    i.e. the gradient of a convolution with respect to its input."""
+    i.e. the gradient of a convolution with respect to its input.
+
+    >>> from mlbook.nn import functional as F
+    >>> x = mb.array([[[[1.0, 2.0], [3.0, 4.0]]]])
+    >>> mb.show(F.conv_transpose2d(x, mb.ones((1, 1, 2, 2)), stride=2))   # a block per input
+    tensor([[[[1., 1., 2., 2.],
+              [1., 1., 2., 2.],
+              [3., 3., 4., 4.],
+              [3., 3., 4., 4.]]]], shape=(1, 1, 4, 4), dtype=float32)
+    >>> w = mb.ones((4, 2, 4, 4))                         # (in, out, kh, kw)
+    >>> mb.shape(F.conv_transpose2d(mb.ones((1, 4, 7, 7)), w, stride=2, padding=1))
+    (1, 2, 14, 14)
+    >>> w = mb.array([[[[1.0, 2.0], [3.0, 4.0]]]])
+    >>> g = mb.grad(lambda z: mb.sum(F.conv2d(z, w, stride=2) * x))(mb.zeros((1, 1, 4, 4)))
+    >>> mb.item(mb.all(mb.equal(g, F.conv_transpose2d(x, w, stride=2))))
+    True
+    """
     b = backend()
     x, weight, ws, stride, padding = _conv_arguments("conv_transpose2d", x, weight, stride,
                                                      padding, transposed=True)
@@ -158,13 +218,34 @@ def conv_transpose2d(x: Any, weight: Any, bias: Any = None, stride: int | tuple[
 
 def max_pool2d(x: Any, kernel_size: int | tuple[int, int], stride: Any = None,
                padding: int | tuple[int, int] = 0) -> Any:
-    """Maximum over each ``kernel_size`` window (stride defaults to the kernel size)."""
+    """Maximum over each ``kernel_size`` window (stride defaults to the kernel size).
+
+    >>> from mlbook.nn import functional as F
+    >>> x = mb.reshape(mb.arange(16.0), (1, 1, 4, 4))
+    >>> mb.show(F.max_pool2d(x, 2))
+    tensor([[[[ 5.,  7.],
+              [13., 15.]]]], shape=(1, 1, 2, 2), dtype=float32)
+    >>> mb.show(F.max_pool2d(x, 3, stride=1))
+    tensor([[[[10., 11.],
+              [14., 15.]]]], shape=(1, 1, 2, 2), dtype=float32)
+    """
     return _pool("max_pool2d", x, kernel_size, stride, padding)
 
 
 def avg_pool2d(x: Any, kernel_size: int | tuple[int, int], stride: Any = None,
                padding: int | tuple[int, int] = 0) -> Any:
-    """Mean over each ``kernel_size`` window (stride defaults to the kernel size)."""
+    """Mean over each ``kernel_size`` window (stride defaults to the kernel size).
+
+    >>> from mlbook.nn import functional as F
+    >>> x = mb.reshape(mb.arange(16.0), (1, 1, 4, 4))
+    >>> mb.show(F.avg_pool2d(x, 2))
+    tensor([[[[ 2.5,  4.5],
+              [10.5, 12.5]]]], shape=(1, 1, 2, 2), dtype=float32)
+    >>> mb.show(F.avg_pool2d(x, 2, padding=1))      # the zero padding counts in the mean
+    tensor([[[[0.  , 0.75, 0.75],
+              [3.  , 7.5 , 4.5 ],
+              [3.  , 6.75, 3.75]]]], shape=(1, 1, 3, 3), dtype=float32)
+    """
     return _pool("avg_pool2d", x, kernel_size, stride, padding)
 
 

@@ -233,7 +233,7 @@ def documentation_of(module_name: str, name: str) -> tuple[str, str]:
     if inspect.isclass(obj):
         parts += [inspect.getdoc(member) or "" for key, member in vars(obj).items()
                   if not key.startswith("_") and callable(getattr(member, "__func__", member))]
-    return "\n".join(parts), getattr(obj, "__module__", module_name)
+    return "\n\n".join(parts), getattr(obj, "__module__", module_name)
 
 
 def without_example() -> list[str]:

@@ -39,7 +39,17 @@ LUMA = (0.299, 0.587, 0.114)
 def to_tensor(img: Any) -> Any:
     """A photo as a float32 ``(C, H, W)`` tensor in [0, 1] (torchvision's ``ToTensor``): an
     ``(H, W, 3)`` or ``(H, W)`` uint8 array is divided by 255 and its channels moved first; an
-    ``(N, H, W, 3)`` array becomes an ``(N, 3, H, W)`` batch."""
+    ``(N, H, W, 3)`` array becomes an ``(N, 3, H, W)`` batch.
+
+    >>> gray = np.array([[0, 51], [255, 102]], dtype=np.uint8)         # (H, W)
+    >>> mb.show(vision.to_tensor(gray))                                 # (1, H, W), divided by 255
+    tensor([[[0. , 0.2],
+             [1. , 0.4]]], shape=(1, 2, 2), dtype=float32)
+    >>> mb.shape(vision.to_tensor(np.zeros((32, 48, 3), dtype=np.uint8)))      # (H, W, 3)
+    (3, 32, 48)
+    >>> mb.shape(vision.to_tensor(np.zeros((8, 32, 48, 3), dtype=np.uint8)))   # a batch
+    (8, 3, 32, 48)
+    """
     a = np.asarray(ops.to_numpy(img) if ops.is_tensor(img) else img)
     if a.ndim not in (2, 3, 4):
         raise ValueError(f"to_tensor expects an (H, W), (H, W, C) or (N, H, W, C) image, got "
@@ -53,7 +63,15 @@ def to_tensor(img: Any) -> Any:
 
 def to_image(x: Any) -> np.ndarray:
     """The inverse of :func:`to_tensor` for display: a ``(C, H, W)`` tensor as an ``(H, W, C)``
-    numpy array clipped to [0, 1] (``(H, W)`` for one channel)."""
+    numpy array clipped to [0, 1] (``(H, W)`` for one channel).
+
+    >>> x = mb.array([[[1.5, 0.5]], [[0.25, 0.0]], [[-0.5, 1.0]]])   # (C, H, W) = (3, 1, 2)
+    >>> img = vision.to_image(x)
+    >>> img.shape, img.tolist()                                        # clipped to [0, 1]
+    ((1, 2, 3), [[[1.0, 0.25, 0.0], [0.5, 0.0, 1.0]]])
+    >>> vision.to_image(mb.zeros((1, 2, 2))).shape                     # one channel: (H, W)
+    (2, 2)
+    """
     a = np.clip(ops.to_numpy(x), 0, 1)
     if a.ndim != 3:
         raise ValueError(f"to_image expects one (C, H, W) image, got shape {a.shape}")
@@ -93,7 +111,20 @@ def resample_matrix(out_size: int, in_size: int, start: float = 0.0,
     inside the crop, with :math:`\sigma = \max(s, 1)` when ``antialias`` (as PIL and
     ``torch.nn.functional.interpolate(..., antialias=True)`` do, so that shrinking averages
     every input pixel instead of skipping some) and :math:`\sigma = 1` otherwise (plain bilinear
-    interpolation of the two nearest pixels).  Enlarging is the same either way."""
+    interpolation of the two nearest pixels).  Enlarging is the same either way.
+
+    >>> vision.resample_matrix(4, 2)                      # enlarge 2 pixels to 4
+    array([[1.  , 0.  ],
+           [0.75, 0.25],
+           [0.25, 0.75],
+           [0.  , 1.  ]])
+    >>> vision.resample_matrix(2, 4, antialias=False)     # shrink: average the two nearest
+    array([[0.5, 0.5, 0. , 0. ],
+           [0. , 0. , 0.5, 0.5]])
+    >>> vision.resample_matrix(2, 4, start=1, length=2)   # crop pixels 1 and 2
+    array([[0., 1., 0., 0.],
+           [0., 0., 1., 0.]])
+    """
     if out_size < 1 or in_size < 1:
         raise ValueError(f"resample_matrix: sizes must be positive, got {out_size} and {in_size}")
     length = float(in_size - start) if length is None else float(length)
@@ -132,7 +163,16 @@ def _size_pair(size: int | Sequence[int], name: str) -> tuple[int, int]:
 def crop_resize(x: Any, boxes: Any, size: int | Sequence[int], antialias: bool = True) -> Any:
     """Crop ``boxes`` out of ``x`` and resize each crop to ``size`` (``(height, width)`` or an
     int).  ``boxes`` is ``(top, left, height, width)`` in pixels: one box for an image, or one
-    box per image of a batch ((N, 4)).  See :func:`resample_matrix`."""
+    box per image of a batch ((N, 4)).  See :func:`resample_matrix`.
+
+    >>> x = mb.reshape(mb.arange(16.0), (1, 4, 4))
+    >>> mb.show(vision.crop_resize(x, (1, 1, 2, 2), 2), decimals=4)   # (top, left, height, width)
+    tensor([[[ 5.,  6.],
+             [ 9., 10.]]], shape=(1, 2, 2), dtype=float32)
+    >>> batch = mb.zeros((2, 3, 8, 8))                                  # one box per image
+    >>> mb.shape(vision.crop_resize(batch, [(0, 0, 4, 4), (2, 2, 6, 6)], (4, 2)))
+    (2, 3, 4, 2)
+    """
     shape = _check_image("crop_resize", x)
     out_h, out_w = _size_pair(size, "crop_resize")
     H, W = shape[-2:]
@@ -151,7 +191,14 @@ def crop_resize(x: Any, boxes: Any, size: int | Sequence[int], antialias: bool =
 
 def resize(x: Any, size: int | Sequence[int], antialias: bool = True) -> Any:
     """Resize an image or batch to ``size``: ``(height, width)``, or an int for the *shorter*
-    side, keeping the aspect ratio (as torchvision's ``Resize``)."""
+    side, keeping the aspect ratio (as torchvision's ``Resize``).
+
+    >>> x = mb.array([[[0.0, 1.0]]])                     # one 1 x 2 image
+    >>> mb.show(vision.resize(x, (1, 4)), decimals=4)    # bilinear, pixel centres aligned
+    tensor([[[0.  , 0.25, 0.75, 1.  ]]], shape=(1, 1, 4), dtype=float32)
+    >>> mb.shape(vision.resize(mb.zeros((3, 32, 48)), 16))   # an int sets the shorter side
+    (3, 16, 24)
+    """
     shape = _check_image("resize", x)
     H, W = shape[-2:]
     if isinstance(size, (int, np.integer)):
@@ -169,7 +216,12 @@ def resize(x: Any, size: int | Sequence[int], antialias: bool = True) -> Any:
 # --------------------------------------------------------------------------- colour
 def rgb_to_grayscale(x: Any) -> Any:
     """Luma :math:`0.299 R + 0.587 G + 0.114 B` of (..., 3, H, W) images, keeping a channel axis
-    of 1 (one-channel images are returned as they are)."""
+    of 1 (one-channel images are returned as they are).
+
+    >>> x = mb.array([[[1.0, 1.0]], [[0.0, 1.0]], [[0.0, 1.0]]])   # a red and a white pixel
+    >>> mb.show(vision.rgb_to_grayscale(x), decimals=4)
+    tensor([[[0.299, 1.   ]]], shape=(1, 1, 2), dtype=float32)
+    """
     shape = _check_image("rgb_to_grayscale", x, color=True)
     if shape[-3] == 1:
         return x
@@ -196,13 +248,28 @@ def _factor(factor: Any, shape: tuple[int, ...]) -> Any:
 
 def adjust_brightness(x: Any, factor: float | Sequence[float]) -> Any:
     """:math:`\\mathrm{clip}(f x, 0, 1)`: 0 gives black, 1 the image, 2 twice as bright.
-    ``factor`` may hold one number per image of a batch."""
+    ``factor`` may hold one number per image of a batch.
+
+    >>> x = mb.array([[[0.25, 0.5, 0.75]]])
+    >>> mb.show(vision.adjust_brightness(x, 2.0))              # clipped at 1
+    tensor([[[0.5, 1. , 1. ]]], shape=(1, 1, 3), dtype=float32)
+    >>> batch = mb.full((2, 1, 1, 1), 0.5)
+    >>> mb.show(mb.reshape(vision.adjust_brightness(batch, [0.5, 1.5]), (2,)))   # one per image
+    tensor([0.25, 0.75], shape=(2,), dtype=float32)
+    """
     shape = _check_image("adjust_brightness", x)
     return ops.clip(_factor(factor, shape) * x, 0.0, 1.0)
 
 
 def adjust_contrast(x: Any, factor: float | Sequence[float]) -> Any:
-    """Blend with the image's mean gray level: 0 gives a uniform gray, 1 the image."""
+    """Blend with the image's mean gray level: 0 gives a uniform gray, 1 the image.
+
+    >>> x = mb.array([[[0.0, 0.5, 1.0]]])                      # mean gray level 0.5
+    >>> mb.show(vision.adjust_contrast(x, 0.5), decimals=4)
+    tensor([[[0.25, 0.5 , 0.75]]], shape=(1, 1, 3), dtype=float32)
+    >>> mb.show(vision.adjust_contrast(x, 0.0), decimals=4)
+    tensor([[[0.5, 0.5, 0.5]]], shape=(1, 1, 3), dtype=float32)
+    """
     shape = _check_image("adjust_contrast", x, color=True)
     mean = ops.mean(rgb_to_grayscale(x), axis=(-3, -2, -1), keepdims=True)
     return _blend(x, mean, _factor(factor, shape))
@@ -210,7 +277,14 @@ def adjust_contrast(x: Any, factor: float | Sequence[float]) -> Any:
 
 def adjust_saturation(x: Any, factor: float | Sequence[float]) -> Any:
     """Blend with the grayscale image: 0 gives gray, 1 the image, 2 stronger colours.  A
-    one-channel image has no colour and is returned as it is."""
+    one-channel image has no colour and is returned as it is.
+
+    >>> red = mb.array([[[1.0]], [[0.0]], [[0.0]]])           # one red pixel, (3, 1, 1)
+    >>> mb.show(mb.reshape(vision.adjust_saturation(red, 0.0), (3,)), decimals=4)   # its luma
+    tensor([0.299, 0.299, 0.299], shape=(3,), dtype=float32)
+    >>> mb.show(mb.reshape(vision.adjust_saturation(red, 0.5), (3,)), decimals=4)
+    tensor([0.6495, 0.1495, 0.1495], shape=(3,), dtype=float32)
+    """
     shape = _check_image("adjust_saturation", x, color=True)
     if shape[-3] == 1:
         return x
@@ -219,7 +293,14 @@ def adjust_saturation(x: Any, factor: float | Sequence[float]) -> Any:
 
 def rgb_to_hsv(x: Any) -> Any:
     """(..., 3, H, W) RGB in [0, 1] to hue, saturation, value, each in [0, 1] (hue in turns:
-    0 red, 1/3 green, 2/3 blue), as ``colorsys.rgb_to_hsv`` per pixel."""
+    0 red, 1/3 green, 2/3 blue), as ``colorsys.rgb_to_hsv`` per pixel.
+
+    >>> x = mb.array([[[1.0, 0.0, 0.5]], [[0.0, 0.0, 0.5]], [[0.0, 0.5, 0.5]]])  # red, navy, gray
+    >>> mb.show(vision.rgb_to_hsv(x)[:, 0], decimals=4)   # rows: hue, saturation, value
+    tensor([[0.    , 0.6667, 0.    ],
+            [1.    , 1.    , 0.    ],
+            [1.    , 0.5   , 0.5   ]], shape=(3, 3), dtype=float32)
+    """
     _check_image("rgb_to_hsv", x)
     r, g, b = x[..., 0, :, :], x[..., 1, :, :], x[..., 2, :, :]
     maxc = ops.maximum(ops.maximum(r, g), b)
@@ -237,7 +318,17 @@ def rgb_to_hsv(x: Any) -> Any:
 
 
 def hsv_to_rgb(x: Any) -> Any:
-    """The inverse of :func:`rgb_to_hsv` (``colorsys.hsv_to_rgb`` per pixel)."""
+    """The inverse of :func:`rgb_to_hsv` (``colorsys.hsv_to_rgb`` per pixel).
+
+    >>> hsv = mb.array([[[0.5, 0.0]], [[1.0, 0.0]], [[1.0, 0.6]]])   # cyan, and gray 0.6
+    >>> mb.show(vision.hsv_to_rgb(hsv)[:, 0], decimals=4)   # rows: red, green, blue
+    tensor([[0. , 0.6],
+            [1. , 0.6],
+            [1. , 0.6]], shape=(3, 2), dtype=float32)
+    >>> x = mb.array([[[0.2]], [[0.4]], [[0.9]]])
+    >>> mb.show(vision.hsv_to_rgb(vision.rgb_to_hsv(x))[:, 0, 0], decimals=4)   # the round trip
+    tensor([0.2, 0.4, 0.9], shape=(3,), dtype=float32)
+    """
     _check_image("hsv_to_rgb", x)
     h, s, v = x[..., 0, :, :], x[..., 1, :, :], x[..., 2, :, :]
     h6 = (h - ops.floor(h)) * 6.0
@@ -258,7 +349,17 @@ def hsv_to_rgb(x: Any) -> Any:
 
 def adjust_hue(x: Any, shift: float | Sequence[float]) -> Any:
     """Rotate the hue by ``shift`` turns (in [-0.5, 0.5]; 0.5 swaps every colour for its
-    complement); saturation and value are kept.  A one-channel image is returned as it is."""
+    complement); saturation and value are kept.  A one-channel image is returned as it is.
+
+    >>> red = mb.array([[[1.0]], [[0.0]], [[0.0]]])           # one red pixel, (3, 1, 1)
+    >>> mb.show(mb.reshape(vision.adjust_hue(red, 1 / 3), (3,)), decimals=4)   # green
+    tensor([0., 1., 0.], shape=(3,), dtype=float32)
+    >>> mb.show(mb.reshape(vision.adjust_hue(red, 0.5), (3,)), decimals=4)     # cyan
+    tensor([0., 1., 1.], shape=(3,), dtype=float32)
+    >>> vision.adjust_hue(red, 0.7)
+    Traceback (most recent call last):
+    ValueError: adjust_hue: the shift must lie in [-0.5, 0.5], got 0.7
+    """
     shape = _check_image("adjust_hue", x, color=True)
     shifts = np.asarray(shift, "float64")
     if np.any(np.abs(shifts) > 0.5):
@@ -273,7 +374,15 @@ def adjust_hue(x: Any, shift: float | Sequence[float]) -> Any:
 
 # --------------------------------------------------------------------------- transforms
 class Compose:
-    """Apply transforms one after another: ``Compose([RandomHorizontalFlip(), ColorJitter(0.5)])``."""
+    """Apply transforms one after another: ``Compose([RandomHorizontalFlip(), ColorJitter(0.5)])``.
+
+    >>> t = vision.Compose([vision.Resize((2, 2)), vision.Normalize([0.5], [0.25])])
+    >>> t
+    Compose([Resize(size=(2, 2)), Normalize(mean=[0.5], std=[0.25])])
+    >>> mb.show(t(mb.ones((1, 4, 4))), decimals=4)            # (1 - 0.5) / 0.25
+    tensor([[[2., 2.],
+             [2., 2.]]], shape=(1, 2, 2), dtype=float32)
+    """
 
     def __init__(self, transforms: Sequence[Callable[[Any], Any]]) -> None:
         self.transforms = list(transforms)
@@ -319,17 +428,44 @@ class _RandomFlip:
 
 
 class RandomHorizontalFlip(_RandomFlip):
-    """Mirror left and right with probability ``p`` (per image)."""
+    """Mirror left and right with probability ``p`` (per image).
+
+    >>> x = mb.reshape(mb.arange(8.0), (4, 1, 1, 2))          # a batch of four 1 x 2 images
+    >>> mb.seed(0)
+    >>> mb.show(mb.reshape(vision.RandomHorizontalFlip()(x), (4, 2)))   # each flipped or not
+    tensor([[0., 1.],
+            [3., 2.],
+            [5., 4.],
+            [7., 6.]], shape=(4, 2), dtype=float32)
+    >>> mb.show(vision.RandomHorizontalFlip(p=1.0)(x[0]))      # always
+    tensor([[[1., 0.]]], shape=(1, 1, 2), dtype=float32)
+    """
     axis = -1
 
 
 class RandomVerticalFlip(_RandomFlip):
-    """Turn upside down with probability ``p`` (per image)."""
+    """Turn upside down with probability ``p`` (per image).
+
+    >>> x = mb.reshape(mb.arange(3.0), (1, 3, 1))             # one 3 x 1 image
+    >>> mb.show(vision.RandomVerticalFlip(p=1.0)(x))
+    tensor([[[2.],
+             [1.],
+             [0.]]], shape=(1, 3, 1), dtype=float32)
+    >>> vision.RandomVerticalFlip()
+    RandomVerticalFlip(p=0.5)
+    """
     axis = -2
 
 
 class Resize:
-    """Resize to ``size`` ((height, width), or an int for the shorter side); see :func:`resize`."""
+    """Resize to ``size`` ((height, width), or an int for the shorter side); see :func:`resize`.
+
+    >>> resize = vision.Resize(16)                   # the shorter side becomes 16
+    >>> mb.shape(resize(mb.zeros((3, 32, 48))))
+    (3, 16, 24)
+    >>> mb.shape(vision.Resize((8, 8))(mb.zeros((2, 3, 32, 48))))   # a batch, to 8 x 8
+    (2, 3, 8, 8)
+    """
 
     def __init__(self, size: int | Sequence[int], antialias: bool = True) -> None:
         self.size, self.antialias = size, antialias
@@ -358,7 +494,16 @@ class _Crop:
 
 
 class CenterCrop(_Crop):
-    """The central ``size`` pixels ((height, width) or an int) of each image."""
+    """The central ``size`` pixels ((height, width) or an int) of each image.
+
+    >>> x = mb.reshape(mb.arange(16.0), (1, 4, 4))
+    >>> mb.show(vision.CenterCrop(2)(x), decimals=4)
+    tensor([[[ 5.,  6.],
+             [ 9., 10.]]], shape=(1, 2, 2), dtype=float32)
+    >>> vision.CenterCrop(5)(x)
+    Traceback (most recent call last):
+    ValueError: CenterCrop: a 5x5 crop does not fit a 4x4 image
+    """
 
     def boxes(self, H: int, W: int, n: int) -> np.ndarray:
         h, w = self.size
@@ -374,7 +519,18 @@ class RandomCrop(_Crop):
     """A random ``size`` crop of each image after padding every side with ``padding`` zeros
     (the classic CIFAR augmentation ``RandomCrop(32, padding=4)``): the image moves by up to
     ``padding`` pixels in each direction.  The crop has the output's size, so resampling only
-    selects pixels (no interpolation)."""
+    selects pixels (no interpolation).
+
+    >>> x = mb.array([[[1.0, 2.0], [3.0, 4.0]]])      # one 2 x 2 image
+    >>> mb.seed(0)
+    >>> crop = vision.RandomCrop(2, padding=1)         # shifts by up to one pixel, fills with 0
+    >>> mb.show(crop(x), decimals=4)
+    tensor([[[3., 4.],
+             [0., 0.]]], shape=(1, 2, 2), dtype=float32)
+    >>> mb.show(crop(x), decimals=4)
+    tensor([[[0., 1.],
+             [0., 3.]]], shape=(1, 2, 2), dtype=float32)
+    """
 
     def __init__(self, size: int | Sequence[int], padding: int = 0) -> None:
         super().__init__(size)
@@ -404,7 +560,16 @@ class RandomResizedCrop(_Crop):
     r"""A random crop resized to ``size`` (torchvision's ``RandomResizedCrop``): the crop covers
     a fraction of the image's area drawn uniformly from ``scale`` and has an aspect ratio
     (width / height) drawn log-uniformly from ``ratio``.  Up to 10 draws are tried for a crop
-    that fits the image; failing that, the central crop of the nearest allowed ratio is used."""
+    that fits the image; failing that, the central crop of the nearest allowed ratio is used.
+
+    >>> mb.seed(0)
+    >>> crop = vision.RandomResizedCrop(4, scale=(0.25, 1.0))
+    >>> mb.shape(crop(mb.zeros((2, 3, 32, 32))))       # a different crop of each image
+    (2, 3, 4, 4)
+    >>> crop.boxes(32, 32, 2)                 # two more draws: (top, left, height, width) each
+    array([[ 5,  2, 25, 29],
+           [10,  0, 14, 18]])
+    """
 
     def __init__(self, size: int | Sequence[int], scale: tuple[float, float] = (0.08, 1.0),
                  ratio: tuple[float, float] = (3 / 4, 4 / 3)) -> None:
@@ -445,7 +610,14 @@ class ColorJitter:
     ``ColorJitter``).  Each of the first three factors is drawn uniformly from
     :math:`[\\max(0, 1 - v), 1 + v]` for the value ``v`` given, the hue shift from ``[-hue, hue]``
     (``hue`` at most 0.5); 0 leaves that property alone.  The changes are applied in a random
-    order, drawn once per call; their factors are drawn per image."""
+    order, drawn once per call; their factors are drawn per image.
+
+    >>> mb.seed(0)
+    >>> jitter = vision.ColorJitter(brightness=0.5)   # factors from [0.5, 1.5]
+    >>> mb.show(mb.reshape(jitter(mb.full((2, 3, 1, 1), 0.5)), (2, 3)), decimals=4)
+    tensor([[0.2705, 0.2705, 0.2705],
+            [0.2583, 0.2583, 0.2583]], shape=(2, 3), dtype=float32)
+    """
 
     def __init__(self, brightness: float = 0, contrast: float = 0, saturation: float = 0,
                  hue: float = 0) -> None:
@@ -481,7 +653,15 @@ class ColorJitter:
 
 class Normalize:
     """:math:`(x - \\mu_c) / \\sigma_c` per channel, e.g. with the ImageNet statistics
-    ``Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])``."""
+    ``Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])``.
+
+    >>> normalize = vision.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+    >>> mb.show(mb.reshape(normalize(mb.full((3, 1, 1), 0.5)), (3,)), decimals=4)
+    tensor([0.0655, 0.1964, 0.4178], shape=(3,), dtype=float32)
+    >>> normalize(mb.zeros((1, 2, 2)))
+    Traceback (most recent call last):
+    ValueError: Normalize: 3 channel statistics for an image of 1 channels (shape (1, 2, 2))
+    """
 
     def __init__(self, mean: Sequence[float], std: Sequence[float]) -> None:
         self.mean, self.std = np.asarray(mean, "float32"), np.asarray(std, "float32")

@@ -37,21 +37,38 @@ def _check_boxes(name: str, boxes: Any) -> tuple[int, ...]:
 
 
 def box_corner_to_center(boxes: Any) -> Any:
-    """(x1, y1, x2, y2) -> (cx, cy, w, h), for boxes of shape (..., 4)."""
+    """(x1, y1, x2, y2) -> (cx, cy, w, h), for boxes of shape (..., 4).
+
+    >>> boxes = mb.array([[0.0, 0.0, 4.0, 2.0], [1.0, 1.0, 3.0, 5.0]])   # (x1, y1, x2, y2)
+    >>> mb.show(vision.box_corner_to_center(boxes))                       # (cx, cy, w, h)
+    tensor([[2., 1., 4., 2.],
+            [2., 3., 2., 4.]], shape=(2, 4), dtype=float32)
+    """
     _check_boxes("box_corner_to_center", boxes)
     x1, y1, x2, y2 = (boxes[..., i] for i in range(4))
     return ops.stack([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1], axis=-1)
 
 
 def box_center_to_corner(boxes: Any) -> Any:
-    """(cx, cy, w, h) -> (x1, y1, x2, y2), for boxes of shape (..., 4)."""
+    """(cx, cy, w, h) -> (x1, y1, x2, y2), for boxes of shape (..., 4).
+
+    >>> boxes = mb.array([[2.0, 1.0, 4.0, 2.0], [2.0, 3.0, 2.0, 4.0]])   # (cx, cy, w, h)
+    >>> mb.show(vision.box_center_to_corner(boxes))                       # (x1, y1, x2, y2)
+    tensor([[0., 0., 4., 2.],
+            [1., 1., 3., 5.]], shape=(2, 4), dtype=float32)
+    """
     _check_boxes("box_center_to_corner", boxes)
     cx, cy, w, h = (boxes[..., i] for i in range(4))
     return ops.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=-1)
 
 
 def box_area(boxes: Any) -> Any:
-    """Areas of corner-format boxes (..., 4) -> (...)."""
+    """Areas of corner-format boxes (..., 4) -> (...).
+
+    >>> boxes = mb.array([[0.0, 0.0, 4.0, 2.0], [1.0, 1.0, 3.0, 5.0]])
+    >>> mb.show(vision.box_area(boxes))
+    tensor([8., 8.], shape=(2,), dtype=float32)
+    """
     _check_boxes("box_area", boxes)
     return (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
 
@@ -63,7 +80,13 @@ def box_iou(boxes1: Any, boxes2: Any) -> Any:
     .. math:: J(\mathcal{A}, \mathcal{B}) = \frac{|\mathcal{A} \cap \mathcal{B}|}
               {|\mathcal{A} \cup \mathcal{B}|}.
 
-    Disjoint boxes have IoU 0, a box with itself 1."""
+    Disjoint boxes have IoU 0, a box with itself 1.
+
+    >>> a = mb.array([[0.0, 0.0, 2.0, 2.0]])
+    >>> b = mb.array([[0.0, 0.0, 2.0, 2.0], [1.0, 1.0, 3.0, 3.0], [2.0, 2.0, 4.0, 4.0]])
+    >>> mb.show(vision.box_iou(a, b), decimals=4)     # itself, overlap 1 / 7, touching
+    tensor([[1.    , 0.1429, 0.    ]], shape=(1, 3), dtype=float32)
+    """
     s1, s2 = _check_boxes("box_iou", boxes1), _check_boxes("box_iou", boxes2)
     if len(s1) != 2 or len(s2) != 2:
         raise ValueError(f"box_iou: expects two (n, 4) and (m, 4) arrays, got {s1} and {s2}")
@@ -87,7 +110,16 @@ def multibox_prior(data_shape: Sequence[int], sizes: Sequence[float],
     and the anchor's width-to-height ratio in pixels is :math:`r`).
 
     Returns (1, h * w * (n + m - 1), 4) corner-format boxes, the anchors of pixel (0, 0) first,
-    in the order above; coordinates may reach beyond [0, 1] at the borders."""
+    in the order above; coordinates may reach beyond [0, 1] at the borders.
+
+    >>> anchors = vision.multibox_prior((1, 3, 2, 2), sizes=[0.5, 0.25], ratios=[1, 2])
+    >>> mb.shape(anchors)                             # 2 x 2 pixels, 2 + 2 - 1 anchors each
+    (1, 12, 4)
+    >>> mb.show(anchors[0, :3], decimals=4)   # pixel (0, 0)'s, centred at (0.25, 0.25)
+    tensor([[ 0.    ,  0.    ,  0.5   ,  0.5   ],
+            [ 0.125 ,  0.125 ,  0.375 ,  0.375 ],
+            [-0.1036,  0.0732,  0.6036,  0.4268]], shape=(3, 4), dtype=float32)
+    """
     if len(data_shape) < 2:
         raise ValueError(f"multibox_prior: data_shape needs (..., height, width), got "
                          f"{tuple(data_shape)}")
@@ -114,7 +146,15 @@ def assign_anchor_to_bbox(ground_truth: Any, anchors: Any, iou_threshold: float 
     Greedy, as in the book: repeatedly take the largest entry of the anchor x ground-truth IoU
     matrix, assign that anchor to that box and discard its row and column, until every ground
     truth has an anchor; then every other anchor whose best IoU reaches ``iou_threshold`` is
-    assigned to its best box."""
+    assigned to its best box.
+
+    >>> ground_truth = mb.array([[0.1, 0.08, 0.52, 0.92], [0.55, 0.2, 0.9, 0.88]])
+    >>> anchors = mb.array([[0.0, 0.1, 0.2, 0.3], [0.15, 0.2, 0.4, 0.4],
+    ...                     [0.63, 0.05, 0.88, 0.98], [0.66, 0.45, 0.8, 0.8],
+    ...                     [0.57, 0.3, 0.92, 0.9]])
+    >>> mb.tolist(vision.assign_anchor_to_bbox(ground_truth, anchors))
+    [-1, 0, 1, -1, 1]
+    """
     jaccard = ops.to_numpy(box_iou(anchors, ground_truth)).astype("float64")   # (na, nb)
     return ops.array(_assign(jaccard, iou_threshold))
 
@@ -146,7 +186,14 @@ def offset_boxes(anchors: Any, assigned_bb: Any, eps: float = 1e-6) -> Any:
               \frac{\log(w_b / w_a)}{\sigma_w}, \frac{\log(h_b / h_a)}{\sigma_h}\right)
 
     with the standard constants :math:`\sigma_x = \sigma_y = 0.1`, :math:`\sigma_w = \sigma_h =
-    0.2` (and means 0)."""
+    0.2` (and means 0).
+
+    >>> anchors = mb.array([[0.0, 0.0, 2.0, 2.0]])      # centre (1, 1), 2 x 2
+    >>> boxes = mb.array([[1.0, 1.0, 3.0, 5.0]])        # centre (2, 3), 2 x 4
+    >>> offsets = vision.offset_boxes(anchors, boxes)
+    >>> mb.show(offsets, decimals=4)                    # 10 * 1/2, 10 * 2/2, 5 log 1, 5 log 2
+    tensor([[ 5.    , 10.    ,  0.    ,  3.4657]], shape=(1, 4), dtype=float32)
+    """
     c_anc, c_bb = box_corner_to_center(anchors), box_corner_to_center(assigned_bb)
     offset_xy = 10 * (c_bb[..., :2] - c_anc[..., :2]) / c_anc[..., 2:]
     offset_wh = 5 * ops.log(eps + c_bb[..., 2:] / c_anc[..., 2:])
@@ -155,7 +202,15 @@ def offset_boxes(anchors: Any, assigned_bb: Any, eps: float = 1e-6) -> Any:
 
 def offset_inverse(anchors: Any, offset_preds: Any) -> Any:
     """The boxes (corner format) that ``offset_preds`` (n, 4) make of ``anchors`` (n, 4): the
-    inverse of :func:`offset_boxes`."""
+    inverse of :func:`offset_boxes`.
+
+    >>> anchors = mb.array([[0.0, 0.0, 2.0, 2.0]])
+    >>> mb.show(vision.offset_inverse(anchors, mb.zeros((1, 4))))   # no offset: the anchor
+    tensor([[0., 0., 2., 2.]], shape=(1, 4), dtype=float32)
+    >>> offsets = vision.offset_boxes(anchors, mb.array([[1.0, 1.0, 3.0, 5.0]]))
+    >>> mb.show(vision.offset_inverse(anchors, offsets), decimals=4)
+    tensor([[1., 1., 3., 5.]], shape=(1, 4), dtype=float32)
+    """
     c_anc = box_corner_to_center(anchors)
     xy = offset_preds[:, :2] * c_anc[:, 2:] / 10 + c_anc[:, :2]
     wh = ops.exp(offset_preds[:, 2:] / 5) * c_anc[:, 2:]
@@ -170,7 +225,29 @@ def multibox_target(anchors: Any, labels: Any) -> tuple[Any, Any, Any]:
       background anchors);
     * ``bbox_mask`` (batch, na * 4): 1 for the four offsets of an assigned anchor, 0 otherwise,
       so background anchors do not enter the offset loss;
-    * ``class_labels`` (batch, na): the assigned box's class + 1, or 0 for background."""
+    * ``class_labels`` (batch, na): the assigned box's class + 1, or 0 for background.
+
+    >>> labels = mb.array([[[0, 0.1, 0.08, 0.52, 0.92],        # (1, 2, 5): class 0 and
+    ...                     [1, 0.55, 0.2, 0.9, 0.88]]])       # class 1, (x1, y1, x2, y2)
+    >>> anchors = mb.array([[[0.0, 0.1, 0.2, 0.3], [0.15, 0.2, 0.4, 0.4],
+    ...                      [0.63, 0.05, 0.88, 0.98], [0.66, 0.45, 0.8, 0.8],
+    ...                      [0.57, 0.3, 0.92, 0.9]]])
+    >>> bbox_offset, bbox_mask, class_labels = vision.multibox_target(anchors, labels)
+    >>> mb.tolist(class_labels)                       # background, class 0, class 1, ...
+    [[0, 1, 2, 0, 2]]
+    >>> mb.show(mb.reshape(bbox_mask, (5, 4)))
+    tensor([[0., 0., 0., 0.],
+            [1., 1., 1., 1.],
+            [1., 1., 1., 1.],
+            [0., 0., 0., 0.],
+            [1., 1., 1., 1.]], shape=(5, 4), dtype=float32)
+    >>> mb.show(mb.reshape(bbox_offset, (5, 4)), decimals=2)
+    tensor([[ 0.  ,  0.  ,  0.  ,  0.  ],
+            [ 1.4 , 10.  ,  2.59,  7.18],
+            [-1.2 ,  0.27,  1.68, -1.57],
+            [ 0.  ,  0.  ,  0.  ,  0.  ],
+            [-0.57, -1.  ,  0.  ,  0.63]], shape=(5, 4), dtype=float32)
+    """
     anchors = anchors[0] if len(ops.shape(anchors)) == 3 else anchors
     labels_np = ops.to_numpy(labels)
     if labels_np.ndim != 3 or labels_np.shape[-1] != 5:
@@ -213,7 +290,16 @@ def multibox_loss(cls_preds: Any, cls_labels: Any, bbox_preds: Any, bbox_labels:
     :func:`multibox_target` (0: background), ``bbox_preds``, ``bbox_labels`` and ``bbox_masks``
     (batch, 4a).  The mask keeps background anchors out of the offset term; the :math:`L_1`
     distance, unlike the squared one, does not let a few badly placed anchors dominate.
-    Returns (batch,); average it for training."""
+    Returns (batch,); average it for training.
+
+    >>> cls_preds = mb.zeros((1, 2, 3))                 # 1 example, 2 anchors, 1 + 2 classes
+    >>> cls_labels = mb.array([[0, 2]])                 # background, class 1
+    >>> bbox_masks = mb.array([[0.0] * 4 + [1.0] * 4])  # only the second anchor's offsets count
+    >>> bbox_preds, bbox_labels = mb.zeros((1, 8)), mb.ones((1, 8))
+    >>> loss = vision.multibox_loss(cls_preds, cls_labels, bbox_preds, bbox_labels, bbox_masks)
+    >>> mb.show(loss, decimals=4)                       # log 3 + 4 / 8
+    tensor([1.5986], shape=(1,), dtype=float32)
+    """
     shape = ops.shape(cls_preds)
     if len(shape) != 3:
         raise ValueError(f"multibox_loss: cls_preds need shape (batch, anchors, 1 + classes), "
@@ -232,7 +318,13 @@ def multibox_loss(cls_preds: Any, cls_labels: Any, bbox_preds: Any, bbox_labels:
 def nms(boxes: Any, scores: Any, iou_threshold: float) -> Any:
     """Non-maximum suppression: the indices (int64, best score first) of the boxes to keep.
     The box with the highest score is kept and every remaining box whose IoU with it exceeds
-    ``iou_threshold`` is dropped; repeat with the next best remaining box."""
+    ``iou_threshold`` is dropped; repeat with the next best remaining box.
+
+    >>> boxes = mb.array([[0.0, 0.0, 2.0, 2.0], [0.1, 0.0, 2.1, 2.0], [3.0, 3.0, 4.0, 4.0]])
+    >>> scores = mb.array([0.8, 0.9, 0.3])
+    >>> mb.tolist(vision.nms(boxes, scores, iou_threshold=0.5))   # box 0 overlaps box 1
+    [1, 2]
+    """
     order = np.argsort(-ops.to_numpy(scores), kind="stable")
     iou = ops.to_numpy(box_iou(boxes, boxes))
     keep = []
@@ -249,7 +341,20 @@ def multibox_detection(cls_probs: Any, offset_preds: Any, anchors: Any,
     offsets (batch, na * 4) and anchors (1, na, 4).  Returns (batch, na, 6) rows
     ``(class, confidence, x1, y1, x2, y2)``, kept boxes first by confidence; ``class`` is -1 for
     boxes that are background, suppressed by NMS (per image, across classes, as in the book), or
-    less confident than ``pos_threshold``."""
+    less confident than ``pos_threshold``.
+
+    >>> anchors = mb.array([[[0.1, 0.08, 0.52, 0.92], [0.08, 0.2, 0.56, 0.95],
+    ...                      [0.15, 0.3, 0.62, 0.91], [0.55, 0.2, 0.9, 0.88]]])
+    >>> offset_preds = mb.zeros((1, 16))
+    >>> cls_probs = mb.array([[[0.0, 0.0, 0.0, 0.0],            # background
+    ...                        [0.9, 0.8, 0.7, 0.1],            # dog
+    ...                        [0.1, 0.2, 0.3, 0.9]]])          # cat
+    >>> mb.show(vision.multibox_detection(cls_probs, offset_preds, anchors), decimals=4)
+    tensor([[[ 0.  ,  0.9 ,  0.1 ,  0.08,  0.52,  0.92],
+             [ 1.  ,  0.9 ,  0.55,  0.2 ,  0.9 ,  0.88],
+             [-1.  ,  0.8 ,  0.08,  0.2 ,  0.56,  0.95],
+             [-1.  ,  0.7 ,  0.15,  0.3 ,  0.62,  0.91]]], shape=(1, 4, 6), dtype=float32)
+    """
     anchors = anchors[0] if len(ops.shape(anchors)) == 3 else anchors
     num_anchors = ops.shape(anchors)[0]
     results = []

@@ -32,7 +32,11 @@ def roi_bins(roi: Sequence[float], output_size: tuple[int, int], spatial_scale: 
              height: int, width: int) -> list[list[tuple[int, int, int, int]]]:
     """The cells of each bin of one region ``(x1, y1, x2, y2)`` (image coordinates): a grid of
     ``(row_start, row_end, col_start, col_end)``, ends exclusive, clipped to the
-    ``height`` × ``width`` feature map (an empty range for a bin outside it)."""
+    ``height`` × ``width`` feature map (an empty range for a bin outside it).
+
+    >>> vision.roi_bins((0, 0, 3, 2), (2, 2), 1.0, 4, 4)   # a 3 x 4 region in two rows of bins
+    [[(0, 2, 0, 2), (0, 2, 2, 4)], [(1, 3, 0, 2), (1, 3, 2, 4)]]
+    """
     x1, y1, x2, y2 = (_round(float(v) * spatial_scale) for v in roi)
     roi_h, roi_w = max(y2 - y1 + 1, 1), max(x2 - x1 + 1, 1)
     (ph, pw) = output_size
@@ -56,7 +60,20 @@ def roi_pool(features: Any, rois: Any, output_size: int | tuple[int, int],
 
     ``rois`` (K, 5) holds rows ``(batch_index, x1, y1, x2, y2)`` in image coordinates, scaled
     by ``spatial_scale`` onto the feature map.  Returns (K, C, h, w); see the module docstring
-    for the bins."""
+    for the bins.
+
+    >>> features = mb.reshape(mb.arange(16.0), (1, 1, 4, 4))
+    >>> rois = mb.array([[0, 0, 0, 20, 20], [0, 0, 10, 30, 30]])   # in a 40 x 40 image
+    >>> pooled = vision.roi_pool(features, rois, (2, 2), spatial_scale=0.1)
+    >>> mb.shape(pooled)                                  # (regions, channels, 2, 2)
+    (2, 1, 2, 2)
+    >>> mb.show(pooled[0, 0])
+    tensor([[ 5.,  6.],
+            [ 9., 10.]], shape=(2, 2), dtype=float32)
+    >>> mb.show(pooled[1, 0])
+    tensor([[ 9., 11.],
+            [13., 15.]], shape=(2, 2), dtype=float32)
+    """
     shape = ops.shape(features)
     if len(shape) != 4:
         raise ValueError(f"roi_pool needs NCHW features with 4 axes, got shape {shape}")

@@ -21,7 +21,14 @@ __all__ = ["confusion_matrix", "segmentation_scores"]
 
 def confusion_matrix(preds: Any, labels: Any, num_classes: int) -> np.ndarray:
     """Counts (int64, ``num_classes`` × ``num_classes``) of pixels of true class ``i`` (row)
-    predicted as ``j`` (column), from integer class maps of equal shape (tensors or arrays)."""
+    predicted as ``j`` (column), from integer class maps of equal shape (tensors or arrays).
+
+    >>> preds = mb.array([[0, 1], [1, 1]])
+    >>> labels = mb.array([[0, 1], [0, 1]])
+    >>> vision.confusion_matrix(preds, labels, 2)       # rows: true class, columns: predicted
+    array([[1, 1],
+           [0, 2]])
+    """
     p = np.asarray(ops.to_numpy(preds) if ops.is_tensor(preds) else preds).reshape(-1)
     t = np.asarray(ops.to_numpy(labels) if ops.is_tensor(labels) else labels).reshape(-1)
     if p.shape != t.shape:
@@ -37,7 +44,16 @@ def confusion_matrix(preds: Any, labels: Any, num_classes: int) -> np.ndarray:
 
 def segmentation_scores(preds: Any, labels: Any, num_classes: int) -> dict[str, Any]:
     """``{"pixel_accuracy", "mean_iou", "iou"}`` of predicted class maps against labels;
-    ``iou`` lists each class's IoU (``nan`` for a class in neither)."""
+    ``iou`` lists each class's IoU (``nan`` for a class in neither).
+
+    >>> preds = mb.array([[0, 1], [1, 1]])
+    >>> labels = mb.array([[0, 1], [0, 1]])
+    >>> scores = vision.segmentation_scores(preds, labels, 3)   # class 2 appears in neither
+    >>> scores["pixel_accuracy"], round(scores["mean_iou"], 4)
+    (0.75, 0.5833)
+    >>> [round(v, 4) for v in scores["iou"]]
+    [0.5, 0.6667, nan]
+    """
     c = confusion_matrix(preds, labels, num_classes).astype("float64")
     inter = np.diag(c)
     union = c.sum(0) + c.sum(1) - inter
