@@ -21,7 +21,20 @@ def _contract_error(op: str, err: Exception, sa: tuple[int, ...], sb: tuple[int,
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
-    """Matrix product with numpy's rules (1-D operands, batched leading axes): ``a @ b``."""
+    """Matrix product with numpy's rules (1-D operands, batched leading axes): ``a @ b``.
+
+    >>> A = mb.reshape(mb.arange(6.0), (2, 3))
+    >>> mb.show(mb.matmul(A, mb.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])))
+    tensor([[2., 3.],
+            [8., 9.]], shape=(2, 2), dtype=float32)
+    >>> mb.show(mb.matmul(A, mb.array([1.0, 0.0, -1.0])))   # a vector is a column
+    tensor([-2., -2.], shape=(2,), dtype=float32)
+    >>> mb.shape(mb.matmul(mb.ones((5, 2, 3)), mb.ones((3, 4))))   # a batch of 5 products
+    (5, 2, 4)
+    >>> mb.matmul(A, A)
+    Traceback (most recent call last):
+    ValueError: matmul: shapes (2, 3) and (2, 3) do not align: 3 (last axis of the first) != 2 (contracted axis of the second)
+    """
     bk = backend()
     a, b = pair(bk, a, b)
     try:
@@ -36,7 +49,15 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 def dot(a: Tensor, b: Tensor) -> Tensor:
     """``numpy.dot``: the inner product of two vectors :math:`\\sum_i a_i b_i`, a matrix-vector or
     matrix-matrix product, and for N-D tensors a sum over the last axis of ``a`` and the
-    second-to-last of ``b``."""
+    second-to-last of ``b``.
+
+    >>> mb.show(mb.dot(mb.array([1.0, 2.0, 3.0]), mb.array([4.0, 5.0, 6.0])))
+    tensor(32., shape=(), dtype=float32)
+    >>> mb.show(mb.dot(mb.array([[1.0, 2.0], [3.0, 4.0]]), mb.array([1.0, -1.0])))
+    tensor([-1., -1.], shape=(2,), dtype=float32)
+    >>> mb.shape(mb.dot(mb.ones((2, 3, 4)), mb.ones((5, 4, 6))))
+    (2, 3, 5, 6)
+    """
     bk = backend()
     a, b = pair(bk, a, b)
     na, nb = len(bk.shape(a)), len(bk.shape(b))
@@ -48,7 +69,15 @@ def dot(a: Tensor, b: Tensor) -> Tensor:
 
 
 def mv(A: Tensor, x: Tensor) -> Tensor:
-    """Matrix-vector product :math:`A x` for a matrix ``A`` (m, n) and a vector ``x`` (n,)."""
+    """Matrix-vector product :math:`A x` for a matrix ``A`` (m, n) and a vector ``x`` (n,).
+
+    >>> A = mb.reshape(mb.arange(6.0), (2, 3))
+    >>> mb.show(mb.mv(A, mb.array([1.0, 0.0, -1.0])))
+    tensor([-2., -2.], shape=(2,), dtype=float32)
+    >>> mb.mv(A, A)
+    Traceback (most recent call last):
+    ValueError: mv needs a matrix and a vector, got shapes (2, 3) and (2, 3)
+    """
     sa, sx = shape(A), shape(x)
     if len(sa) != 2 or len(sx) != 1:
         raise ValueError(f"mv needs a matrix and a vector, got shapes {sa} and {sx}")
@@ -56,14 +85,32 @@ def mv(A: Tensor, x: Tensor) -> Tensor:
 
 
 def outer(a: Tensor, b: Tensor) -> Tensor:
-    """Outer product :math:`a_i b_j` of two vectors (flattened first, as ``numpy.outer``)."""
+    """Outer product :math:`a_i b_j` of two vectors (flattened first, as ``numpy.outer``).
+
+    >>> mb.show(mb.outer(mb.array([1, 2, 3]), mb.array([1, 10])))
+    tensor([[ 1, 10],
+            [ 2, 20],
+            [ 3, 30]], shape=(3, 2), dtype=int64)
+    """
     bk = backend()
     a, b = pair(bk, a, b)
     return bk.reshape(a, (-1, 1)) * bk.reshape(b, (1, -1))
 
 
 def tensordot(a: Tensor, b: Tensor, axes: int | Sequence[Sequence[int]] = 2) -> Tensor:
-    """Sum products over the given axes, as ``numpy.tensordot``."""
+    """Sum products over the given axes, as ``numpy.tensordot``.
+
+    >>> A = mb.reshape(mb.arange(6.0), (2, 3))
+    >>> mb.show(mb.tensordot(A, A, axes=([1], [1])))   # A @ A.T
+    tensor([[ 5., 14.],
+            [14., 50.]], shape=(2, 2), dtype=float32)
+    >>> mb.show(mb.tensordot(A, A))   # axes=2: the sum of all A * A
+    tensor(55., shape=(), dtype=float32)
+    >>> mb.shape(mb.tensordot(mb.ones((2, 3, 4)), mb.ones((3, 4, 5))))
+    (2, 5)
+    >>> mb.shape(mb.tensordot(mb.ones((2, 3)), mb.ones((4, 5)), axes=0))   # the outer product
+    (2, 3, 4, 5)
+    """
     bk = backend()
     a, b = pair(bk, a, b)
     if not isinstance(axes, (int, _np.integer)):
@@ -72,7 +119,18 @@ def tensordot(a: Tensor, b: Tensor, axes: int | Sequence[Sequence[int]] = 2) -> 
 
 
 def einsum(subscripts: str, *operands: Tensor) -> Tensor:
-    """Einstein summation, e.g. ``einsum("ij,jk->ik", A, B)``."""
+    """Einstein summation, e.g. ``einsum("ij,jk->ik", A, B)``.
+
+    >>> A = mb.reshape(mb.arange(6), (2, 3))
+    >>> mb.show(mb.einsum("ij->j", A))
+    tensor([3, 5, 7], shape=(3,), dtype=int64)
+    >>> mb.show(mb.einsum("ij,ij->i", A, A))
+    tensor([ 5, 50], shape=(2,), dtype=int64)
+    >>> mb.show(mb.einsum("ii", mb.array([[1, 2], [3, 4]])))   # the trace
+    tensor(5, shape=(), dtype=int64)
+    >>> mb.shape(mb.einsum("bij,bjk->bik", mb.ones((5, 2, 3)), mb.ones((5, 3, 4))))
+    (5, 2, 4)
+    """
     b = backend()
     return b.einsum(subscripts, *same_dtype(b, operands))
 
@@ -83,6 +141,18 @@ def norm(x: Tensor, ord: Any = None, axis: Any = None, keepdims: bool = False) -
 
     ``ord=None``, ``2`` or ``"fro"``: :math:`\sqrt{\sum_i x_i^2}` (L2 / Frobenius);
     ``ord=1``: :math:`\sum_i |x_i|` (L1); ``ord=inf``: :math:`\max_i |x_i|`.
+
+    >>> mb.show(mb.norm(mb.array([3.0, 4.0])))
+    tensor(5., shape=(), dtype=float32)
+    >>> mb.show(mb.norm(mb.array([3, -4]), ord=1))
+    tensor(7., shape=(), dtype=float32)
+    >>> mb.show(mb.norm(mb.array([3, -4]), ord=np.inf))
+    tensor(4., shape=(), dtype=float32)
+    >>> mb.show(mb.norm(mb.array([[3.0, 4.0], [6.0, 8.0]]), axis=1))
+    tensor([ 5., 10.], shape=(2,), dtype=float32)
+    >>> mb.norm(mb.array([1.0]), ord=3)
+    Traceback (most recent call last):
+    ValueError: norm: unsupported ord 3; use None/2/'fro' (L2), 1 (L1) or inf
     """
     b = backend()
     x = as_float(b, x)

@@ -18,37 +18,94 @@ def _reduction(op: str, x: Tensor, axis: Any, keepdims: bool, floating: bool = F
 
 
 def sum(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Sum over ``axis`` (all axes by default): ``sum(x, axis=(1, 3), keepdims=True)``."""
+    """Sum over ``axis`` (all axes by default): ``sum(x, axis=(1, 3), keepdims=True)``.
+
+    >>> x = mb.reshape(mb.arange(6), (2, 3))
+    >>> mb.show(mb.sum(x))
+    tensor(15, shape=(), dtype=int64)
+    >>> mb.show(mb.sum(x, axis=0))
+    tensor([3, 5, 7], shape=(3,), dtype=int64)
+    >>> mb.show(mb.sum(x, axis=1, keepdims=True))
+    tensor([[ 3],
+            [12]], shape=(2, 1), dtype=int64)
+    """
     return _reduction("sum", x, axis, keepdims)
 
 
 def mean(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Arithmetic mean over ``axis`` (integers are averaged as float32)."""
+    """Arithmetic mean over ``axis`` (integers are averaged as float32).
+
+    >>> x = mb.reshape(mb.arange(6), (2, 3))
+    >>> mb.show(mb.mean(x))
+    tensor(2.5, shape=(), dtype=float32)
+    >>> mb.show(mb.mean(x, axis=1))
+    tensor([1., 4.], shape=(2,), dtype=float32)
+    >>> mb.show(mb.mean(x, axis=0, keepdims=True))
+    tensor([[1.5, 2.5, 3.5]], shape=(1, 3), dtype=float32)
+    """
     return _reduction("mean", x, axis, keepdims, floating=True)
 
 
 def max(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Largest value over ``axis``."""
+    """Largest value over ``axis``.
+
+    >>> x = mb.array([[1, 5, 2], [7, 0, 3]])
+    >>> mb.show(mb.max(x))
+    tensor(7, shape=(), dtype=int64)
+    >>> mb.show(mb.max(x, axis=0))
+    tensor([7, 5, 3], shape=(3,), dtype=int64)
+    >>> mb.show(mb.max(x, axis=-1, keepdims=True))
+    tensor([[5],
+            [7]], shape=(2, 1), dtype=int64)
+    """
     return _reduction("max", x, axis, keepdims)
 
 
 def min(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Smallest value over ``axis``."""
+    """Smallest value over ``axis``.
+
+    >>> x = mb.array([[1, 5, 2], [7, 0, 3]])
+    >>> mb.show(mb.min(x))
+    tensor(0, shape=(), dtype=int64)
+    >>> mb.show(mb.min(x, axis=1))
+    tensor([1, 0], shape=(2,), dtype=int64)
+    """
     return _reduction("min", x, axis, keepdims)
 
 
 def prod(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Product over ``axis``."""
+    """Product over ``axis``.
+
+    >>> x = mb.array([[1, 2], [3, 4]])
+    >>> mb.show(mb.prod(x))
+    tensor(24, shape=(), dtype=int64)
+    >>> mb.show(mb.prod(x, axis=1))
+    tensor([ 2, 12], shape=(2,), dtype=int64)
+    """
     return _reduction("prod", x, axis, keepdims)
 
 
 def any(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Whether any element over ``axis`` is true (non-zero)."""
+    """Whether any element over ``axis`` is true (non-zero).
+
+    >>> x = mb.array([[0, 0], [0, 3]])
+    >>> mb.show(mb.any(x))
+    tensor(True, shape=(), dtype=bool)
+    >>> mb.show(mb.any(x, axis=1))
+    tensor([False,  True], shape=(2,), dtype=bool)
+    """
     return _reduction("any", x, axis, keepdims)
 
 
 def all(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Whether every element over ``axis`` is true (non-zero)."""
+    """Whether every element over ``axis`` is true (non-zero).
+
+    >>> x = mb.array([[1, 2], [0, 3]])
+    >>> mb.show(mb.all(x))
+    tensor(False, shape=(), dtype=bool)
+    >>> mb.show(mb.all(x, axis=0))
+    tensor([False,  True], shape=(2,), dtype=bool)
+    """
     return _reduction("all", x, axis, keepdims)
 
 
@@ -61,18 +118,43 @@ def _arg(op: str, x: Tensor, axis: int | None, keepdims: bool) -> Tensor:
 
 
 def argmax(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
-    """Index (int64) of the largest value along ``axis`` (of the flattened tensor if None)."""
+    """Index (int64) of the largest value along ``axis`` (of the flattened tensor if None).
+
+    >>> x = mb.array([[1, 5, 2], [7, 0, 3]])
+    >>> mb.show(mb.argmax(x))   # the index into the flattened x
+    tensor(3, shape=(), dtype=int64)
+    >>> mb.show(mb.argmax(x, axis=1))
+    tensor([1, 0], shape=(2,), dtype=int64)
+    >>> mb.show(mb.argmax(x, axis=0, keepdims=True))
+    tensor([[1, 0, 1]], shape=(1, 3), dtype=int64)
+    """
     return _arg("argmax", x, axis, keepdims)
 
 
 def argmin(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
-    """Index (int64) of the smallest value along ``axis`` (of the flattened tensor if None)."""
+    """Index (int64) of the smallest value along ``axis`` (of the flattened tensor if None).
+
+    >>> x = mb.array([[1, 5, 2], [7, 0, 3]])
+    >>> mb.show(mb.argmin(x))   # the index into the flattened x
+    tensor(4, shape=(), dtype=int64)
+    >>> mb.show(mb.argmin(x, axis=-1))
+    tensor([0, 1], shape=(2,), dtype=int64)
+    """
     return _arg("argmin", x, axis, keepdims)
 
 
 def var(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     r"""Variance :math:`\frac{1}{n - \mathrm{ddof}}\sum_i (x_i - \bar x)^2` (numpy's ``ddof=0``
-    by default; PyTorch's default is ``ddof=1``)."""
+    by default; PyTorch's default is ``ddof=1``).
+
+    >>> x = mb.array([1.0, 2.0, 3.0, 4.0])
+    >>> mb.show(mb.var(x))
+    tensor(1.25, shape=(), dtype=float32)
+    >>> mb.show(mb.var(x, ddof=1), decimals=4)   # as torch.var
+    tensor(1.6667, shape=(), dtype=float32)
+    >>> mb.show(mb.var(mb.array([[1, 3], [2, 2]]), axis=1))
+    tensor([1., 0.], shape=(2,), dtype=float32)
+    """
     b = backend()
     x = as_float(b, x)
     shp = b.shape(x)
@@ -83,12 +165,29 @@ def var(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> T
 
 
 def std(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Standard deviation, the square root of :func:`var`."""
+    """Standard deviation, the square root of :func:`var`.
+
+    >>> x = mb.array([1.0, 2.0, 3.0, 4.0])
+    >>> mb.show(mb.std(x), decimals=4)
+    tensor(1.118, shape=(), dtype=float32)
+    >>> mb.show(mb.std(x, ddof=1), decimals=4)   # as torch.std
+    tensor(1.291, shape=(), dtype=float32)
+    >>> mb.show(mb.std(mb.array([[1, 3], [2, 2]]), axis=1))
+    tensor([1., 0.], shape=(2,), dtype=float32)
+    """
     return sqrt(var(x, axis, keepdims, ddof))
 
 
 def cumsum(x: Tensor, axis: int | None = None) -> Tensor:
-    """Cumulative sum along ``axis`` (of the flattened tensor when None)."""
+    """Cumulative sum along ``axis`` (of the flattened tensor when None).
+
+    >>> x = mb.reshape(mb.arange(6), (2, 3))
+    >>> mb.show(mb.cumsum(x, axis=1))
+    tensor([[ 0,  1,  3],
+            [ 3,  7, 12]], shape=(2, 3), dtype=int64)
+    >>> mb.show(mb.cumsum(x))
+    tensor([ 0,  1,  3,  6, 10, 15], shape=(6,), dtype=int64)
+    """
     b = backend()
     x = b.coerce(x)
     if axis is None:
@@ -98,7 +197,15 @@ def cumsum(x: Tensor, axis: int | None = None) -> Tensor:
 
 def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     r""":math:`\log \sum_i e^{x_i}` over ``axis``, computed stably as
-    :math:`m + \log \sum_i e^{x_i - m}` with :math:`m = \max_i x_i` (no overflow for large x)."""
+    :math:`m + \log \sum_i e^{x_i - m}` with :math:`m = \max_i x_i` (no overflow for large x).
+
+    >>> mb.show(mb.logsumexp(mb.array([0.0, 0.0])), decimals=4)
+    tensor(0.6931, shape=(), dtype=float32)
+    >>> mb.show(mb.logsumexp(mb.array([1000.0, 1000.0])), decimals=4)   # exp(1000) would overflow
+    tensor(1000.6932, shape=(), dtype=float32)
+    >>> mb.show(mb.logsumexp(mb.array([[0.0, np.log(3.0)], [1.0, 1.0]]), axis=1), decimals=4)
+    tensor([1.3863, 1.6931], shape=(2,), dtype=float32)
+    """
     b = backend()
     x = as_float(b, x)
     axes = common.norm_axes(axis, len(b.shape(x)), "logsumexp")
