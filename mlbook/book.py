@@ -32,15 +32,28 @@ __all__ = ["report", "run_section", "read_section", "sections", "chapter_section
            "LOOSE_TOLERANCE", "Quantity", "quantities"]
 
 #: Environment variable naming the file that :func:`report` appends to.
+#:
+#: >>> book.REPORT_ENV
+#: 'MLBOOK_REPORT'
 REPORT_ENV = "MLBOOK_REPORT"
 
 #: Two backends agree on a reported number when they differ by at most this much, absolute or
 #: relative: float32 training over hundreds of steps, where most of the book's numbers differ
 #: by less than 1e-5 between backends (the Agreement page lists every measured spread).
+#:
+#: >>> book.DEFAULT_TOLERANCE
+#: 0.0001
+#: >>> book.compare({"numpy": {"x": 1000.0}, "torch": {"x": 1000.05}})["torch"].agrees  # relative
+#: True
 DEFAULT_TOLERANCE = 1e-4
 
 #: A tolerance looser than this must carry its reason (``book.report(..., why=...)``), shown
 #: beside the quantity on the website's Agreement page.
+#:
+#: >>> book.LOOSE_TOLERANCE
+#: 0.001
+#: >>> book.report("std", 0.5, tol=book.LOOSE_TOLERANCE)       # as loose as allowed without why=
+#: 0.5
 LOOSE_TOLERANCE = 1e-3
 
 
@@ -52,7 +65,20 @@ def report(name: str, value: Any, tol: float | None = None, why: str | None = No
     needs ``why``, its reason in a sentence (the Agreement page shows it beside the measured
     spread); without one, ``report`` raises ``ValueError``.  Each name is reported once per
     section: a second report of the same name fails the run, naming both cells.  Outside
-    ``mlbook run``, the tests and the website build this records nothing."""
+    ``mlbook run``, the tests and the website build this records nothing.
+
+    >>> book.report("loss", 0.25)                  # outside ``mlbook run``: records nothing
+    0.25
+    >>> import os, pathlib
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {book.REPORT_ENV: "report.jsonl"}):
+    ...     _ = book.report("loss", 0.25)
+    >>> print(pathlib.Path("report.jsonl").read_text(), end="")
+    {"name": "loss", "value": 0.25}
+    >>> book.report("loss", 0.25, tol=0.01)
+    Traceback (most recent call last):
+    ValueError: book.report('loss', ..., tol=0.01): a tolerance looser than 0.001 needs its reason: add why='...' (what makes the backends differ this much), or tighten it
+    """
     if tol is not None and float(tol) > LOOSE_TOLERANCE and not (why and why.strip()):
         raise ValueError(f"book.report({name!r}, ..., tol={float(tol):g}): a tolerance looser "
                          f"than {LOOSE_TOLERANCE:g} needs its reason: add why='...' (what makes "
@@ -91,11 +117,24 @@ def _code_cell() -> int | None:
 
 
 class SectionError(RuntimeError):
-    """A cell of a section failed."""
+    """A cell of a section failed.
+
+    >>> issubclass(book.SectionError, RuntimeError)
+    True
+    """
 
 
 @dataclasses.dataclass
 class SectionResult:
+    """What :func:`run_section` returns: the executed notebook (``notebook``), the numbers
+    its cells reported (``values``, with the ``tolerances`` and ``reasons`` they gave), and
+    the seconds its cells took (``seconds``) and the kernel took to start (``startup``).
+
+    >>> import pathlib
+    >>> result = book.SectionResult(pathlib.Path("s.md"), "numpy", None, {"loss": 0.25}, 1.5)
+    >>> result.values["loss"], result.tolerances, result.startup
+    (0.25, {}, 0.0)
+    """
     path: pathlib.Path
     backend: str
     notebook: Any
@@ -107,7 +146,13 @@ class SectionResult:
 
 
 def read_section(path: str | os.PathLike) -> Any:
-    """The section as an nbformat notebook."""
+    r"""The section as an nbformat notebook.
+
+    >>> import pathlib
+    >>> _ = pathlib.Path("s.md").write_text("# A section\n\n```{code-cell}\nprint(1 + 1)\n```\n")
+    >>> [(cell.cell_type, cell.source) for cell in book.read_section("s.md").cells]
+    [('markdown', '# A section'), ('code', 'print(1 + 1)')]
+    """
     import jupytext
     return jupytext.read(os.fspath(path))
 
@@ -139,7 +184,12 @@ def run_section(path: str | os.PathLike, backend: str | None = None, timeout: in
     process of its own; default :func:`mlbook.forkserver.available`.
     Raises :class:`SectionError` naming the section, the
     backend, the code cell (numbered from 1), its source and the traceback when a cell fails,
-    runs past ``timeout`` seconds or kills the kernel."""
+    runs past ``timeout`` seconds or kills the kernel.
+
+    >>> book.run_section("no_such_section.md", "numpy")     # checked before a kernel starts
+    Traceback (most recent call last):
+    FileNotFoundError: no section file no_such_section.md
+    """
     from .kernel import SectionKernel
     with SectionKernel(backend, threads=threads, extra_env=extra_env, timeout=timeout,
                        fork=fork) as kernel:
@@ -175,7 +225,14 @@ _TOCTREE = re.compile(r"^```\{toctree\}[^\n]*\n(.*?)^```", re.M | re.S)
 
 
 def chapter_sections(index: str | os.PathLike) -> list[str]:
-    """The section names (file stems) listed by the ``toctree`` of a chapter's ``index.md``."""
+    r"""The section names (file stems) listed by the ``toctree`` of a chapter's ``index.md``.
+
+    >>> import pathlib
+    >>> text = "# Chapter\n\n```{toctree}\n:maxdepth: 1\n\nsetup\nfirst_steps\n```\n"
+    >>> _ = pathlib.Path("index.md").write_text(text)
+    >>> book.chapter_sections("index.md")                   # options (``:maxdepth:``) left out
+    ['setup', 'first_steps']
+    """
     text = pathlib.Path(index).read_text(encoding="utf-8")
     match = _TOCTREE.search(text)
     if not match:
@@ -185,11 +242,21 @@ def chapter_sections(index: str | os.PathLike) -> list[str]:
 
 
 def sections(root: str | os.PathLike | None = None) -> list[pathlib.Path]:
-    """Every section of the book in reading order (``root``: the ``chapters`` folder, by default
+    r"""Every section of the book in reading order (``root``: the ``chapters`` folder, by default
     the one beside this package in a checkout).
 
     Raises ``ValueError`` when a chapter has no ``index.md``, its toctree names a file that does
-    not exist, or a section file is missing from the toctree (the website would drop it)."""
+    not exist, or a section file is missing from the toctree (the website would drop it).
+
+    >>> import pathlib
+    >>> chapter = pathlib.Path("chapters", "ch01_intro")
+    >>> chapter.mkdir(parents=True)
+    >>> for name, text in [("index", "# Intro\n```{toctree}\nsetup\nfirst_steps\n```\n"),
+    ...                    ("setup", "# Setup"), ("first_steps", "# First steps")]:
+    ...     _ = (chapter / f"{name}.md").write_text(text)
+    >>> [path.as_posix() for path in book.sections("chapters")]        # the toctree's order
+    ['chapters/ch01_intro/setup.md', 'chapters/ch01_intro/first_steps.md']
+    """
     root = pathlib.Path(root) if root is not None else default_chapters_dir()
     if not root.is_dir():
         raise FileNotFoundError(f"no chapters folder at {root}: run from an mlbook checkout")
@@ -224,7 +291,12 @@ def default_chapters_dir() -> pathlib.Path:
 
 @dataclasses.dataclass
 class Comparison:
-    """How one backend's reported numbers compare with the reference backend's."""
+    """How one backend's reported numbers compare with the reference backend's.
+
+    >>> comparison = book.compare({"numpy": {"loss": 0.25}, "jax": {}})["jax"]
+    >>> comparison.agrees, comparison.count, comparison.problems
+    (False, 0, ['loss: missing'])
+    """
     backend: str
     reference: str
     max_difference: float             # largest |value - reference value| over the numbers
@@ -245,7 +317,15 @@ def compare(values: dict[str, dict[str, float]],
 
     Two numbers agree when ``|a - b| <= tol * max(1, |b|)``, ``tol`` being the one the section
     reported (:data:`DEFAULT_TOLERANCE` if none): absolute near zero, relative for large
-    values, as ``pytest.approx(b, rel=tol, abs=tol)``.  NaN agrees only with NaN."""
+    values, as ``pytest.approx(b, rel=tol, abs=tol)``.  NaN agrees only with NaN.
+
+    >>> values = {"numpy": {"loss": 0.25, "acc": 0.9}, "torch": {"loss": 0.25002, "acc": 0.95}}
+    >>> result = book.compare(values)                        # numpy, the first, is the reference
+    >>> result["torch"].agrees, result["torch"].worst, result["torch"].problems
+    (False, 'acc', ['acc: 0.95 vs 0.9 on numpy (tolerance 0.0001)'])
+    >>> book.compare(values, tolerances={"torch": {"acc": 0.1}})["torch"].agrees
+    True
+    """
     if not values:
         return {}
     tolerances = tolerances or {}
@@ -278,7 +358,14 @@ def compare(values: dict[str, dict[str, float]],
 
 @dataclasses.dataclass
 class Quantity:
-    """One reported number of a section across the backends, as the Agreement page lists it."""
+    """One reported number of a section across the backends, as the Agreement page lists it.
+
+    >>> quantity = book.quantities({"numpy": {"loss": 0.25}, "torch": {"loss": 0.25002}})[0]
+    >>> quantity.low, quantity.high, quantity.tolerance, round(quantity.spread, 8)
+    (0.25, 0.25002, 0.0001, 2e-05)
+    >>> round(quantity.margin, 4)                # the tolerance is 5 times the spread
+    5.0
+    """
     name: str
     low: float                        # the smallest and largest value over the backends
     high: float
@@ -300,7 +387,14 @@ def quantities(values: dict[str, dict[str, float]],
     """Every number the ``reference`` backend (default: the first) reported, with its range
     over the backends, its tolerance and reason, and the spread measured in the units of
     :func:`compare` (relative for values above 1, absolute below).  NaN counts as agreeing
-    only with NaN (an infinite spread otherwise)."""
+    only with NaN (an infinite spread otherwise).
+
+    >>> values = {"numpy": {"acc": 0.9, "loss": float("nan")}, "torch": {"acc": 0.95, "loss": 0.3}}
+    >>> for q in book.quantities(values, {"numpy": {"acc": 0.1}}, {"numpy": {"acc": "20 images"}}):
+    ...     print(q.name, q.low, q.high, q.tolerance, q.reason, round(q.spread, 4), q.explicit)
+    acc 0.9 0.95 0.1 20 images 0.05 True
+    loss 0.3 0.3 0.0001 None inf False
+    """
     if not values:
         return []
     tolerances, reasons = tolerances or {}, reasons or {}

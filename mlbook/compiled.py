@@ -43,6 +43,11 @@ from .ops.parameters import compile_function, compiles_exactly
 
 __all__ = ["exact_compile", "ExactlyCompiled", "compile_from_env", "COMPILE_ENV", "dropout_mask"]
 
+#: Environment variable that switches exact compilation off (``0``) to time or debug the eager
+#: path (:func:`compile_from_env`).
+#:
+#: >>> compiled.COMPILE_ENV
+#: 'MLBOOK_COMPILE'
 COMPILE_ENV = "MLBOOK_COMPILE"
 _log = logging.getLogger(__name__)
 _OTHER_DRAWS = ("it draws random numbers other than dropout masks, which a graph would repeat "
@@ -50,7 +55,18 @@ _OTHER_DRAWS = ("it draws random numbers other than dropout masks, which a graph
 
 
 def compile_from_env() -> bool:
-    """Whether ``MLBOOK_COMPILE`` allows exact compilation (unset or ``1``: yes; ``0``: no)."""
+    """Whether ``MLBOOK_COMPILE`` allows exact compilation (unset or ``1``: yes; ``0``: no).
+
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {compiled.COMPILE_ENV: "0"}):
+    ...     compiled.compile_from_env()
+    False
+    >>> with mock.patch.dict(os.environ, {compiled.COMPILE_ENV: "yes"}):
+    ...     compiled.compile_from_env()
+    Traceback (most recent call last):
+    ValueError: MLBOOK_COMPILE='yes': use 1 (compile where exact) or 0 (eager)
+    """
     value = os.environ.get(COMPILE_ENV, "1").strip()
     if value not in ("0", "1"):
         raise ValueError(f"{COMPILE_ENV}={value!r}: use 1 (compile where exact) or 0 (eager)")
@@ -80,7 +96,13 @@ def dropout_mask(module: Any, shape: Sequence[int], dtype: str) -> Any:
     ``module.p`` and :math:`1/(1-p)` otherwise, drawn from mlbook's seeded generator (so the
     same numbers on every backend).  While :class:`ExactlyCompiled` traces a step, the mask is
     an input of the graph, drawn on the host before every call in the order the eager step
-    draws it: the compiled step multiplies by the very masks the eager one would."""
+    draws it: the compiled step multiplies by the very masks the eager one would.
+
+    >>> mb.seed(0)
+    >>> mb.show(compiled.dropout_mask(nn.Dropout(0.5), (2, 4), "float32"))   # 0 or 1 / (1 - p)
+    tensor([[2., 0., 0., 0.],
+            [2., 2., 2., 2.]], shape=(2, 4), dtype=float32)
+    """
     shape = tuple(int(n) for n in shape)
     if _DRAWS.inputs is not None:
         if not _DRAWS.inputs:
@@ -127,7 +149,15 @@ class ExactlyCompiled:
     """``fn`` run compiled where that computes exactly what eager execution computes; see the
     module docstring.  ``module`` is the network whose buffers ``fn`` may update.
     :attr:`compiled` tells whether the last call ran compiled, :attr:`reason` why it runs
-    eagerly from now on, where the backend compiles."""
+    eagerly from now on, where the backend compiles.
+
+    >>> step = compiled.ExactlyCompiled(mb.value_and_grad(lambda w: mb.sum(w ** 2)))
+    >>> loss, grad = step(mb.array([1.0, 2.0]))
+    >>> mb.item(loss), mb.tolist(grad)                      # 1 + 4, and 2 * w
+    (5.0, [2.0, 4.0])
+    >>> step.compiled, step.reason          # the first call is eager on every backend
+    (False, None)
+    """
 
     def __init__(self, fn: Callable[..., Any], module: Any = None) -> None:
         self.fn, self.module = fn, module

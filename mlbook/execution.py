@@ -42,15 +42,24 @@ __all__ = ["BOOK_THREADS", "THREADS_ENV", "PERTURB_ENV", "threads", "environment
 #: Compute threads per kernel when the book is executed (``mlbook run``, ``mlbook build``, the
 #: tests): one, so the numbers do not depend on how many cores a machine has or how many
 #: kernels share them.
+#:
+#: >>> execution.BOOK_THREADS
+#: 1
 BOOK_THREADS = 1
 
 #: Environment variable that pins every backend's thread pools (a positive integer).
+#:
+#: >>> execution.THREADS_ENV
+#: 'MLBOOK_THREADS'
 THREADS_ENV = "MLBOOK_THREADS"
 
 #: Environment variable that nudges every initial weight and random float drawn by mlbook by
 #: this many ulps of its dtype (up; a negative count moves down): the probe with which
 #: ``benchmarks/stability.py`` measures how chaotic a section is.  The book's kernels never
 #: get it (:func:`mlbook.book.run_section` removes it).
+#:
+#: >>> execution.PERTURB_ENV
+#: 'MLBOOK_PERTURB_ULPS'
 PERTURB_ENV = "MLBOOK_PERTURB_ULPS"
 
 #: Variables read by a framework when it starts, each set to the thread count.
@@ -73,6 +82,9 @@ _XLA_OPT_FLAG = "xla_backend_optimization_level"
 #: optimiser kernels (``MLBOOK_FUSED``), exactly compiled steps (``MLBOOK_COMPILE``), TensorFlow's
 #: oneDNN kernels (``TF_ENABLE_ONEDNN_OPTS``, which the TensorFlow backend sets to 0 unless told
 #: otherwise).  With ``XLA_FLAGS`` (see :func:`number_settings`) they key the execution cache.
+#:
+#: >>> execution.NUMBER_SETTINGS
+#: ('MLBOOK_FUSED', 'MLBOOK_COMPILE', 'TF_ENABLE_ONEDNN_OPTS')
 NUMBER_SETTINGS = ("MLBOOK_FUSED", "MLBOOK_COMPILE", "TF_ENABLE_ONEDNN_OPTS")
 
 #: The value each of :data:`NUMBER_SETTINGS` has in effect when unset (the TensorFlow backend
@@ -91,7 +103,17 @@ def number_settings(n: int = BOOK_THREADS,
     ``n`` threads computes with, beyond the code and the versions: each of
     :data:`NUMBER_SETTINGS` as set (None when unset, the library's default), and the
     ``XLA_FLAGS`` the kernel gets (``base``'s flags with the thread and optimisation flags
-    :func:`environment` adds)."""
+    :func:`environment` adds).
+
+    >>> settings = execution.number_settings(1, base={})       # an empty environment
+    >>> settings["MLBOOK_FUSED"], settings["TF_ENABLE_ONEDNN_OPTS"]
+    (None, '0')
+    >>> for flag in settings["XLA_FLAGS"].split():
+    ...     print(flag)
+    --xla_backend_optimization_level=0
+    --xla_cpu_multi_thread_eigen=false
+    intra_op_parallelism_threads=1
+    """
     base = os.environ if base is None else base
     settings: dict[str, str | None] = {
         name: (base.get(name) or "").strip() or _SETTING_DEFAULTS.get(name)
@@ -103,7 +125,12 @@ def number_settings(n: int = BOOK_THREADS,
 def cpu_signature() -> str:
     """The processor, as far as its float32 results go: its model name and instruction-set
     flags (``/proc/cpuinfo``; the machine type elsewhere).  Two machines of the same kind can
-    have different processors, and vectorised kernels then round differently."""
+    have different processors, and vectorised kernels then round differently.
+
+    >>> model, _, flags = execution.cpu_signature().rpartition(" [")
+    >>> len(flags), flags.endswith("]")          # a hash of the instruction-set flags
+    (13, True)
+    """
     import hashlib
     import platform
     try:
@@ -123,7 +150,14 @@ def cpu_signature() -> str:
 
 def parse_threads(text: str) -> int:
     """``text`` as a thread count; ``ValueError`` unless it is a positive whole number (the one
-    check behind ``MLBOOK_THREADS`` and the command line's ``--threads``)."""
+    check behind ``MLBOOK_THREADS`` and the command line's ``--threads``).
+
+    >>> execution.parse_threads(" 4 ")
+    4
+    >>> execution.parse_threads("0")
+    Traceback (most recent call last):
+    ValueError: '0' is not a positive whole number of threads
+    """
     try:
         number = int(text)
     except ValueError:
@@ -137,7 +171,17 @@ def threads() -> int | None:
     """The thread count ``MLBOOK_THREADS`` pins the pools to, or None when it is unset (each
     framework then uses its own defaults, usually one thread per core).
 
-    Raises ``ValueError`` when the variable is not a positive integer."""
+    Raises ``ValueError`` when the variable is not a positive integer.
+
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {execution.THREADS_ENV: "2"}):
+    ...     execution.threads()
+    2
+    >>> with mock.patch.dict(os.environ, {execution.THREADS_ENV: ""}):
+    ...     print(execution.threads())                  # unset (or empty): not pinned
+    None
+    """
     value = os.environ.get(THREADS_ENV, "").strip()
     if not value:
         return None
@@ -154,7 +198,18 @@ def environment(n: int = BOOK_THREADS, base: Mapping[str, str] | None = None) ->
     deterministic kernels (merge them into the environment of a kernel before it starts).
 
     ``XLA_FLAGS`` keeps the flags ``base`` (default: this process's environment) has, with the
-    thread flags added, and XLA's backend optimisation level 0 unless ``base`` sets a level."""
+    thread flags added, and XLA's backend optimisation level 0 unless ``base`` sets a level.
+
+    >>> env = execution.environment(2, base={"XLA_FLAGS": "--xla_dump_to=dump"})
+    >>> env["OMP_NUM_THREADS"], env["TF_NUM_INTEROP_THREADS"], env["MLBOOK_THREADS"]
+    ('2', '1', '2')
+    >>> for flag in env["XLA_FLAGS"].split():          # base's flags kept, the pins added
+    ...     print(flag)
+    --xla_dump_to=dump
+    --xla_backend_optimization_level=0
+    --xla_cpu_multi_thread_eigen=true
+    intra_op_parallelism_threads=2
+    """
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(f"threads must be a positive integer, got {n!r}")
     env = {variable: str(n) for variable in _THREAD_COUNT_VARIABLES}
@@ -196,7 +251,14 @@ def apply() -> int | None:
 
     Start-up variables are set for frameworks not imported yet, and BLAS/OpenMP libraries that
     are loaded already (numpy's) are limited through ``threadpoolctl``; each backend module
-    applies its framework's own switches when it is imported (:func:`threads`)."""
+    applies its framework's own switches when it is imported (:func:`threads`).
+
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {execution.THREADS_ENV: ""}):
+    ...     print(execution.apply())                    # not set: nothing is pinned
+    None
+    """
     n = threads()
     if n is None:
         return None
@@ -211,7 +273,15 @@ def apply() -> int | None:
 
 def warn_unpinned(backend: str, error: Exception) -> None:
     """Warn that ``backend``'s pools could not be pinned (its framework was started before
-    mlbook loaded it), so its numbers may differ from the book's."""
+    mlbook loaded it), so its numbers may differ from the book's.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     execution.warn_unpinned("torch", RuntimeError("set_num_threads was called"))
+    >>> caught[0].category.__name__, str(caught[0].message)[:61]
+    ('RuntimeWarning', 'MLBOOK_THREADS is set but the torch thread pools were started')
+    """
     import warnings
     warnings.warn(f"{THREADS_ENV} is set but the {backend} thread pools were started before "
                   f"mlbook loaded its {backend} backend ({error}); its numbers may differ from "
@@ -222,7 +292,18 @@ def warn_unpinned(backend: str, error: Exception) -> None:
 def perturb(values: Any) -> Any:
     """``values`` (a float numpy array) moved by ``MLBOOK_PERTURB_ULPS`` ulps of its dtype (up,
     or down for a negative count); unchanged when the variable is unset or 0, and for integer
-    arrays."""
+    arrays.
+
+    >>> import os
+    >>> from unittest import mock
+    >>> values = np.array([1.0, 0.5], dtype=np.float32)
+    >>> with mock.patch.dict(os.environ, {execution.PERTURB_ENV: "1"}):
+    ...     execution.perturb(values).tolist()           # one float32 ulp up
+    [1.0000001192092896, 0.5000000596046448]
+    >>> with mock.patch.dict(os.environ, {execution.PERTURB_ENV: "-1"}):
+    ...     execution.perturb(values).tolist()           # one down (below 1, ulps are finer)
+    [0.9999999403953552, 0.4999999701976776]
+    """
     import numpy as np
     ulps = os.environ.get(PERTURB_ENV, "").strip()
     if not ulps or ulps == "0" or not np.issubdtype(np.asarray(values).dtype, np.floating):

@@ -63,10 +63,16 @@ __all__ = ["ForkServer", "server_for", "available", "FORK_ENV", "PER_RUN_VARIABL
 
 #: Environment variable that turns forked kernels off (``0``) for ``mlbook run``, ``mlbook
 #: build`` and the tests.
+#:
+#: >>> forkserver.FORK_ENV
+#: 'MLBOOK_FORK'
 FORK_ENV = "MLBOOK_FORK"
 
 #: Variables that differ from one kernel to the next and are read only while a section runs,
 #: so a forked kernel may get values its server did not have.
+#:
+#: >>> forkserver.PER_RUN_VARIABLES
+#: ('MLBOOK_REPORT', 'JPY_PARENT_PID', 'JPY_SESSION_NAME', 'PYTEST_CURRENT_TEST')
 PER_RUN_VARIABLES = ("MLBOOK_REPORT", "JPY_PARENT_PID", "JPY_SESSION_NAME",
                      "PYTEST_CURRENT_TEST")
 
@@ -82,7 +88,17 @@ PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "mlbook", "mlbook.kernel
 
 def available() -> bool:
     """Whether sections run in forked kernels: the platform can fork and ``MLBOOK_FORK`` is not
-    ``0``."""
+    ``0``.
+
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {forkserver.FORK_ENV: "0"}):
+    ...     forkserver.available()                  # every section starts a kernel of its own
+    False
+    >>> with mock.patch.dict(os.environ, {forkserver.FORK_ENV: "1"}):
+    ...     forkserver.available() == hasattr(os, "fork")       # Linux and macOS fork
+    True
+    """
     return hasattr(os, "fork") and os.environ.get(FORK_ENV, "1").strip() != "0"
 
 
@@ -96,7 +112,18 @@ class ForkServer:
 
     ``env`` is the kernels' environment (the server runs in it); ``backend`` the backend the
     server imports.  :meth:`fork` starts a kernel and returns its process id; :meth:`close`
-    stops the server (kernels already forked keep running until their manager stops them)."""
+    stops the server (kernels already forked keep running until their manager stops them).
+
+    Starting a server takes the seconds a kernel's imports take, so this example shows only
+    when :class:`~mlbook.kernel.SectionKernel` uses one, without starting one:
+
+    >>> kernel.SectionKernel("numpy", fork=True).fork      # its kernels come from a server
+    True
+    >>> kernel.SectionKernel("numpy", threads=2).fork      # only one-thread kernels are forked
+    False
+    >>> "MLBOOK_REPORT" in forkserver.PER_RUN_VARIABLES    # may differ from the server's
+    True
+    """
 
     def __init__(self, backend: str, env: Mapping[str, str]) -> None:
         self.backend = backend
@@ -180,7 +207,16 @@ _key_locks: dict[tuple[str, tuple[tuple[str, str], ...]], threading.Lock] = {}
 def server_for(backend: str, env: Mapping[str, str]) -> ForkServer:
     """This process's fork server for ``backend`` in ``env`` (started on first use, and again if
     it died).  Servers of other backends start meanwhile; one for another environment of the
-    same backend replaces it (a build has one environment per backend)."""
+    same backend replaces it (a build has one environment per backend).
+
+    A server takes seconds to start, so this example only defines a function that uses one
+    (``argv``: an ``ipykernel_launcher`` command line, as the kernel manager builds it):
+
+    >>> import os
+    >>> def fork_kernel(argv, cwd="."):
+    ...     env = dict(os.environ, **execution.environment(1))      # the kernels' environment
+    ...     return forkserver.server_for("numpy", env).fork(argv, env, cwd)   # the kernel's pid
+    """
     key = (backend, _signature(env))
     with _servers_lock:
         lock = _key_locks.setdefault(key, threading.Lock())
@@ -201,7 +237,19 @@ def server_for(backend: str, env: Mapping[str, str]) -> ForkServer:
 
 @atexit.register
 def shutdown_all() -> None:
-    """Stop every fork server this process started."""
+    """Stop every fork server this process started.
+
+    It runs when Python exits (``atexit``); a program that runs sections and goes on calls it
+    to free the servers' memory at once (the next section then starts a new server).  Calling
+    it here would stop the servers of whatever else runs in this process, so the example only
+    defines such a program:
+
+    >>> def run_sections(paths, backend):
+    ...     try:
+    ...         return [book.run_section(path, backend) for path in paths]
+    ...     finally:
+    ...         forkserver.shutdown_all()
+    """
     with _servers_lock:
         servers = list(_servers.values())
         _servers.clear()

@@ -46,6 +46,9 @@ __all__ = ["SectionKernel", "SECTIONS_PER_KERNEL"]
 
 #: Sections a reused kernel runs before it must be replaced by a new one (what the frameworks
 #: cache, JAX's compiled operations above all, grows with every section).
+#:
+#: >>> kernel.SECTIONS_PER_KERNEL
+#: 20
 SECTIONS_PER_KERNEL = 20
 
 #: Seconds a new kernel may take to start and import its framework.
@@ -58,7 +61,18 @@ class SectionKernel:
     ``threads`` and ``extra_env`` as for :func:`mlbook.book.run_section`; ``timeout`` is the
     limit per cell.  The kernel starts on the first :meth:`run` and stops with :meth:`close`
     (or at the end of a ``with`` block).  Use a kernel from one thread only: its connection
-    belongs to that thread's event loop."""
+    belongs to that thread's event loop.
+
+    Nothing starts before the first :meth:`run` (which takes seconds), so this example shows
+    a kernel's state before it, and the one setting it refuses:
+
+    >>> section_kernel = kernel.SectionKernel("np", fork=False)
+    >>> section_kernel.backend, section_kernel.sections, section_kernel.reusable
+    ('numpy', 0, True)
+    >>> kernel.SectionKernel("numpy", threads=2, fork=True)
+    Traceback (most recent call last):
+    ValueError: fork=True needs threads=1 (got 2): MXNet's fork handler limits a forked kernel to one OpenMP thread; use fork=False
+    """
 
     def __init__(self, backend: str | None = None, threads: int = execution.BOOK_THREADS,
                  extra_env: dict[str, str] | None = None, timeout: int = 600,
