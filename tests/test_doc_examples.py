@@ -10,10 +10,13 @@ digit is rounded by the example itself (``mb.show(x, decimals=4)``), never hidde
 from __future__ import annotations
 
 import doctest
+import os
+import pathlib
 import re
 
 import pytest
 
+from conftest import in_ci
 from mlbook.site import api
 
 #: Option directives that would let an example pass without showing what it prints.
@@ -36,6 +39,11 @@ def _documented() -> list[tuple[str, str]]:
 
 EXAMPLES = _documented()
 
+#: Examples that read a real data file (from ``MLBOOK_DATA_DIR``), by the name they use.
+DATA_FILES = {"timemachine.txt": ("read_time_machine", "load_corpus_time_machine",
+                                  "load_data_time_machine", "SeqDataLoader")}
+SHARED = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
+
 
 def test_every_documented_name_has_an_example():
     missing = api.without_example()
@@ -48,6 +56,14 @@ def test_every_documented_name_has_an_example():
 def test_docstring_example(backend, module, name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)                 # an example that saves a file leaves nothing
     text, source = api.documentation_of(module, name)
+    for file, users in DATA_FILES.items():
+        if any(user in text for user in users):
+            folder = pathlib.Path(os.environ.get("MLBOOK_DATA_DIR") or SHARED)
+            if not (folder / file).exists():
+                reason = f"the example of {module}.{name} reads {file}, not in {folder}; " \
+                         f"set MLBOOK_DATA_DIR"
+                pytest.fail(reason) if in_ci() else pytest.skip(reason)
+            monkeypatch.setenv("MLBOOK_DATA_DIR", str(folder))
     assert not HIDING.search(text), f"{module}.{name}: an example hides its output ({text})"
     test = doctest.DocTestParser().get_doctest(text, api.example_namespace(),
                                                f"{module}.{name}", source, 0)

@@ -30,11 +30,25 @@ __all__ = ["SHAPE_LABELS", "shapes_arrays", "load_data_shapes", "SEGMENTATION_LA
            "SEGMENTATION_COLORMAP"]
 
 #: The classes of the shapes data set, by class index.
+#:
+#: >>> data.SHAPE_LABELS[0], len(data.SHAPE_LABELS)
+#: ('circle', 3)
 SHAPE_LABELS = ["circle", "square", "triangle"]
 #: The classes of a segmentation mask: the background, then the shapes.
+#:
+#: >>> data.SEGMENTATION_LABELS
+#: ['background', 'circle', 'square', 'triangle']
+#: >>> data.SEGMENTATION_LABELS.index("triangle")        # shape class 2 is mask value 3
+#: 3
 SEGMENTATION_LABELS = ["background"] + SHAPE_LABELS
 #: One RGB colour (uint8) per class of :data:`SEGMENTATION_LABELS`, for drawing masks:
 #: ``SEGMENTATION_COLORMAP[mask]`` is an (H, W, 3) image (as d2l's ``VOC_COLORMAP``).
+#:
+#: >>> mask = np.array([[0, 1, 3]])               # a (1, 3) mask: background, circle, triangle
+#: >>> data.SEGMENTATION_COLORMAP[mask]
+#: array([[[  0,   0,   0],
+#:         [255,  64,  64],
+#:         [ 64,  64, 255]]], dtype=uint8)
 SEGMENTATION_COLORMAP = np.array([[0, 0, 0], [255, 64, 64], [64, 255, 64], [64, 64, 255]],
                                  dtype="uint8")
 SEGMENTATION_COLORMAP.flags.writeable = False
@@ -93,7 +107,18 @@ def shapes_arrays(num_images: int, size: int = 64, max_objects: int = 3, seed: i
     docstring): images float32 (n, 3, size, size) in [0, 1]; boxes float32
     (n, max_objects, 5), rows ``(class, x1, y1, x2, y2)`` in fractions of the image, padded
     with -1; masks int64 (n, size, size).  A shape's side is a fraction ``scale`` of the
-    image's."""
+    image's.
+
+    >>> images, boxes, masks = data.shapes_arrays(2, size=32)
+    >>> images.shape, boxes.shape, masks.shape
+    ((2, 3, 32, 32), (2, 3, 5), (2, 32, 32))
+    >>> boxes[0]                        # one circle, then two rows of padding
+    array([[ 0.     ,  0.65625,  0.71875,  0.84375,  0.9375 ],
+           [-1.     , -1.     , -1.     , -1.     , -1.     ],
+           [-1.     , -1.     , -1.     , -1.     , -1.     ]], dtype=float32)
+    >>> np.unique(masks[0]).tolist()    # the background and the circle (class 0 + 1)
+    [0, 1]
+    """
     if num_images < 1 or max_objects < 1:
         raise ValueError(f"shapes_arrays needs num_images >= 1 and max_objects >= 1, got "
                          f"{num_images} and {max_objects}")
@@ -135,7 +160,17 @@ def load_data_shapes(batch_size: int, task: str = "detection", num_train: int = 
     """Train and test minibatch iterators over the generated shapes (the book's stand-in for
     d2l's banana and Pascal VOC sets): ``task="detection"`` gives ``(images, boxes)``,
     ``task="segmentation"`` gives ``(images, masks)``.  The training set is drawn from
-    ``seed`` and shuffled each pass; the test set from ``seed + 1``."""
+    ``seed`` and shuffled each pass; the test set from ``seed + 1``.
+
+    >>> train_iter, test_iter = data.load_data_shapes(4, num_train=8, num_test=4, size=32)
+    >>> images, boxes = next(iter(train_iter))
+    >>> mb.shape(images), mb.shape(boxes), len(train_iter)
+    ((4, 3, 32, 32), (4, 3, 5), 2)
+    >>> _, test_iter = data.load_data_shapes(4, "segmentation", num_train=8, num_test=4, size=32)
+    >>> images, masks = next(iter(test_iter))
+    >>> mb.shape(masks), mb.dtype(masks)
+    ((4, 32, 32), 'int64')
+    """
     if task not in ("detection", "segmentation"):
         raise ValueError(f"load_data_shapes: task must be 'detection' or 'segmentation', got "
                          f"{task!r}")

@@ -24,7 +24,12 @@ register("timemachine.txt",
 
 def read_time_machine(cache_dir: str | None = None) -> list[str]:
     """The book as lines of lower-case letters and spaces (everything else becomes a space).
-    The file comes from ``MLBOOK_DATA_DIR`` or is downloaded (and its sha1 checked)."""
+    The file comes from ``MLBOOK_DATA_DIR`` or is downloaded (and its sha1 checked).
+
+    >>> lines = data.read_time_machine()
+    >>> len(lines), lines[0]
+    (643, 'the time machine by h g wells')
+    """
     path = download("timemachine.txt", cache_dir)
     with open(path, encoding="utf-8") as f:
         lines = f.readlines()
@@ -32,7 +37,13 @@ def read_time_machine(cache_dir: str | None = None) -> list[str]:
 
 
 def tokenize(lines: Sequence[str], token: str = "word") -> list[list[str]]:
-    """Split each line into words (``token="word"``) or characters (``"char"``)."""
+    """Split each line into words (``token="word"``) or characters (``"char"``).
+
+    >>> data.tokenize(["the time machine", "by h g wells"])
+    [['the', 'time', 'machine'], ['by', 'h', 'g', 'wells']]
+    >>> data.tokenize(["the time"], token="char")
+    [['t', 'h', 'e', ' ', 't', 'i', 'm', 'e']]
+    """
     if token == "word":
         return [line.split() for line in lines]
     if token == "char":
@@ -41,7 +52,13 @@ def tokenize(lines: Sequence[str], token: str = "word") -> list[list[str]]:
 
 
 def count_corpus(tokens: Iterable[Any]) -> collections.Counter:
-    """Token frequencies of a list of tokens or a list of token lists."""
+    """Token frequencies of a list of tokens or a list of token lists.
+
+    >>> data.count_corpus(["a", "b", "a"])
+    Counter({'a': 2, 'b': 1})
+    >>> data.count_corpus([["the", "time"], ["the", "end"]]).most_common(2)
+    [('the', 2), ('time', 1)]
+    """
     tokens = list(tokens)
     if tokens and isinstance(tokens[0], list):
         tokens = [t for line in tokens for t in line]
@@ -51,7 +68,17 @@ def count_corpus(tokens: Iterable[Any]) -> collections.Counter:
 class Vocab:
     """Maps tokens to indices: index 0 is ``"<unk>"`` (any unknown token), then the
     ``reserved_tokens``, then the tokens seen at least ``min_freq`` times, most frequent first
-    (ties in order of first appearance)."""
+    (ties in order of first appearance).
+
+    >>> tokens = data.tokenize(["the time machine", "the time traveller"])
+    >>> vocab = data.Vocab(tokens, reserved_tokens=["<pad>"])
+    >>> vocab.idx_to_token
+    ['<unk>', '<pad>', 'the', 'time', 'machine', 'traveller']
+    >>> vocab["time"], vocab[["the", "zebra"]], vocab.to_tokens([4, 5])
+    (3, [2, 0], ['machine', 'traveller'])
+    >>> len(data.Vocab(tokens, min_freq=2))             # <unk>, the, time
+    3
+    """
 
     def __init__(self, tokens: Iterable[Any] = (), min_freq: int = 0,
                  reserved_tokens: Sequence[str] = ()) -> None:
@@ -88,7 +115,14 @@ class Vocab:
 
 def load_corpus_time_machine(max_tokens: int = -1, token: str = "char",
                              cache_dir: str | None = None) -> tuple[list[int], Vocab]:
-    """The book as one list of token indices (characters by default) and its ``Vocab``."""
+    """The book as one list of token indices (characters by default) and its ``Vocab``.
+
+    >>> corpus, vocab = data.load_corpus_time_machine()
+    >>> len(corpus), len(vocab), vocab.idx_to_token[:4]
+    (173106, 28, ['<unk>', ' ', 'e', 't'])
+    >>> "".join(vocab.to_tokens(corpus[:16]))
+    'the time machine'
+    """
     tokens = tokenize(read_time_machine(cache_dir), token)
     vocab = Vocab(tokens)
     corpus = [vocab[t] for line in tokens for t in line]
@@ -108,7 +142,20 @@ def _check(corpus: Sequence[int], batch_size: int, num_steps: int) -> None:
 def seq_data_iter_random(corpus: Sequence[int], batch_size: int, num_steps: int
                          ) -> Iterator[tuple[Any, Any]]:
     """Random sampling: start at a random offset, cut into subsequences of ``num_steps``, and
-    yield them in random order; ``Y`` is ``X`` shifted by one token.  Batches (batch, steps)."""
+    yield them in random order; ``Y`` is ``X`` shifted by one token.  Batches (batch, steps).
+
+    >>> mb.seed(0)
+    >>> batches = list(data.seq_data_iter_random(list(range(35)), batch_size=2, num_steps=5))
+    >>> len(batches)                    # 6 subsequences of 5 tokens, 2 per batch
+    3
+    >>> X, Y = batches[0]
+    >>> mb.show(X)
+    tensor([[19, 20, 21, 22, 23],
+            [14, 15, 16, 17, 18]], shape=(2, 5), dtype=int64)
+    >>> mb.show(Y)
+    tensor([[20, 21, 22, 23, 24],
+            [15, 16, 17, 18, 19]], shape=(2, 5), dtype=int64)
+    """
     _check(corpus, batch_size, num_steps)
     gen = config.generator()
     corpus = np.asarray(corpus[int(gen.integers(0, num_steps)):], dtype="int64")
@@ -125,7 +172,17 @@ def seq_data_iter_sequential(corpus: Sequence[int], batch_size: int, num_steps: 
                              ) -> Iterator[tuple[Any, Any]]:
     """Sequential partitioning: after a random offset, split the corpus into ``batch_size``
     parallel streams, so consecutive minibatches continue each other (the hidden state can be
-    carried across them)."""
+    carried across them).
+
+    >>> mb.seed(0)
+    >>> for X, Y in data.seq_data_iter_sequential(list(range(20)), batch_size=2, num_steps=3):
+    ...     print(mb.tolist(X), mb.tolist(Y))
+    [[2, 3, 4], [10, 11, 12]] [[3, 4, 5], [11, 12, 13]]
+    [[5, 6, 7], [13, 14, 15]] [[6, 7, 8], [14, 15, 16]]
+    >>> next(data.seq_data_iter_sequential(list(range(10)), batch_size=4, num_steps=5))
+    Traceback (most recent call last):
+    ValueError: a corpus of 10 tokens is too short for one batch of 4 sequences of 5 steps
+    """
     _check(corpus, batch_size, num_steps)
     offset = int(config.generator().integers(0, num_steps))
     num_tokens = ((len(corpus) - offset - 1) // batch_size) * batch_size
@@ -137,7 +194,17 @@ def seq_data_iter_sequential(corpus: Sequence[int], batch_size: int, num_steps: 
 
 
 class SeqDataLoader:
-    """Iterator over minibatches of the Time Machine corpus (random or sequential sampling)."""
+    """Iterator over minibatches of the Time Machine corpus (random or sequential sampling).
+
+    >>> mb.seed(0)
+    >>> loader = data.SeqDataLoader(batch_size=2, num_steps=10, max_tokens=100)
+    >>> for X, Y in loader:             # the first stream of each batch, as text
+    ...     print(mb.shape(X), repr("".join(loader.vocab.to_tokens(mb.tolist(X[0])))))
+    (2, 10) ' machine b'
+    (2, 10) 'y h g well'
+    (2, 10) 'sithe time'
+    (2, 10) ' traveller'
+    """
 
     def __init__(self, batch_size: int, num_steps: int, use_random_iter: bool = False,
                  max_tokens: int = 10000, cache_dir: str | None = None) -> None:
@@ -152,6 +219,12 @@ class SeqDataLoader:
 def load_data_time_machine(batch_size: int, num_steps: int, use_random_iter: bool = False,
                            max_tokens: int = 10000, cache_dir: str | None = None
                            ) -> tuple[SeqDataLoader, Vocab]:
-    """The minibatch iterator and the vocabulary of the Time Machine (characters)."""
+    """The minibatch iterator and the vocabulary of the Time Machine (characters).
+
+    >>> train_iter, vocab = data.load_data_time_machine(batch_size=32, num_steps=35)
+    >>> X, Y = next(iter(train_iter))
+    >>> mb.shape(X), mb.dtype(X), len(vocab)
+    ((32, 35), 'int64', 28)
+    """
     loader = SeqDataLoader(batch_size, num_steps, use_random_iter, max_tokens, cache_dir)
     return loader, loader.vocab
