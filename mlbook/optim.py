@@ -31,18 +31,44 @@ __all__ = ["Optimizer", "SGD", "Adam", "RMSProp", "Adagrad", "Adadelta", "clip_g
            "global_norm", "fused_from_env", "FUSED_ENV"]
 
 #: Environment variable that switches the backends' fused optimiser kernels off (``0``).
+#:
+#: >>> optim.FUSED_ENV
+#: 'MLBOOK_FUSED'
+#: >>> import os
+#: >>> from unittest import mock
+#: >>> with mock.patch.dict(os.environ, {optim.FUSED_ENV: "0"}):
+#: ...     optim.SGD(nn.Linear(2, 1), lr=0.1).update_path
+#: 'reference'
 FUSED_ENV = "MLBOOK_FUSED"
 
 
 def global_norm(grads: Any) -> Any:
-    """:math:`\\sqrt{\\sum_i \\|g_i\\|^2}` over every tensor in ``grads`` (dict or list)."""
+    """:math:`\\sqrt{\\sum_i \\|g_i\\|^2}` over every tensor in ``grads`` (dict or list).
+
+    >>> mb.show(optim.global_norm([mb.array([3.0, 0.0]), mb.array([[4.0]])]))
+    tensor(5., shape=(), dtype=float32)
+    >>> mb.show(optim.global_norm({"w": mb.ones((2, 2))}))
+    tensor(2., shape=(), dtype=float32)
+    """
     values = list(grads.values()) if isinstance(grads, dict) else list(grads)
     return ops.sqrt(sum(ops.sum(g * g) for g in values))
 
 
 def clip_grad_norm(grads: Any, max_norm: float) -> tuple[Any, float]:
     """Scale all gradients by :math:`\\min(1, \\theta / \\|g\\|)` so their global norm is at most
-    ``max_norm`` (gradient clipping, for RNNs).  Returns ``(clipped, norm before clipping)``."""
+    ``max_norm`` (gradient clipping, for RNNs).  Returns ``(clipped, norm before clipping)``.
+
+    >>> grads = {"w": mb.array([3.0, 0.0]), "b": mb.array([4.0])}
+    >>> clipped, norm = optim.clip_grad_norm(grads, max_norm=1.0)
+    >>> norm                                    # sqrt(3² + 4²)
+    5.0
+    >>> mb.show(clipped, decimals=4)             # the same direction, norm 1
+    {'w': tensor([0.6, 0. ], shape=(2,), dtype=float32),
+     'b': tensor([0.8], shape=(1,), dtype=float32)}
+    >>> clipped, norm = optim.clip_grad_norm(grads, max_norm=10.0)
+    >>> mb.show(clipped["b"])                        # within the bound: unchanged
+    tensor([4.], shape=(1,), dtype=float32)
+    """
     norm = float(ops.item(global_norm(grads)))
     scale = min(1.0, max_norm / (norm + 1e-12))
     if isinstance(grads, dict):
@@ -68,7 +94,25 @@ class Optimizer:
     named ``"<group index>.<name in the group>"`` (the keys of a dict group are kept);
     :meth:`rename` gives them a network's names (``Trainer`` does this), after which
     gradients of the network's parameters that are in no group are ignored: those parameters
-    are frozen."""
+    are frozen.
+
+    >>> class SignSGD(optim.Optimizer):       # w -= lr * sign(g)
+    ...     def delta(self, g, state, lr, constants):
+    ...         return lr * mb.sign(g), {}
+    >>> net = nn.Linear(2, 1, weight_init=init.ones())
+    >>> optimizer = SignSGD(net, lr=0.1)
+    >>> optimizer.step({"weight": mb.array([[3.0], [-0.5]]), "bias": mb.array([0.0])})
+    >>> mb.show(net.weight, decimals=4)
+    tensor([[0.9],
+            [1.1]], shape=(2, 1), dtype=float32)
+    >>> net = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    >>> optimizer = optim.SGD([{"params": net[0], "lr": 0.01}, {"params": net[1]}], lr=0.1)
+    >>> list(optimizer.params)                  # named by group
+    ['0.weight', '0.bias', '1.weight', '1.bias']
+    >>> optimizer.lr = 0.5                        # group rates keep their proportion
+    >>> round(optimizer.lr_of("0.weight"), 4), optimizer.lr_of("1.weight")
+    (0.05, 0.5)
+    """
 
     GROUP_KEYS = ("params", "lr", "weight_decay")
 
@@ -327,7 +371,21 @@ class Optimizer:
 
 
 def fused_from_env() -> bool:
-    """Whether ``MLBOOK_FUSED`` (``1``, the default, or ``0``) asks for fused updates."""
+    """Whether ``MLBOOK_FUSED`` (``1``, the default, or ``0``) asks for fused updates.
+
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"MLBOOK_FUSED": "0"}):
+    ...     optim.fused_from_env()
+    False
+    >>> with mock.patch.dict(os.environ, {"MLBOOK_FUSED": "1"}):
+    ...     optim.fused_from_env()
+    True
+    >>> with mock.patch.dict(os.environ, {"MLBOOK_FUSED": "no"}):
+    ...     optim.fused_from_env()
+    Traceback (most recent call last):
+    ValueError: MLBOOK_FUSED='no': use 1 (fused kernels where the backend has them, the default) or 0 (the reference update everywhere)
+    """
     value = os.environ.get(FUSED_ENV, "").strip()
     if value in ("", "1"):
         return True
@@ -350,7 +408,20 @@ def _is_groups(params: Any) -> bool:
 
 class SGD(Optimizer):
     """Minibatch SGD, optionally with momentum :math:`v \\leftarrow \\mu v + g`,
-    :math:`w \\leftarrow w - \\eta v`, and weight decay."""
+    :math:`w \\leftarrow w - \\eta v`, and weight decay.
+
+    >>> net = nn.Linear(2, 1, weight_init=init.ones())       # weight [[1], [1]], bias [0]
+    >>> optimizer = optim.SGD(net, lr=0.1, momentum=0.5)
+    >>> grads = {"weight": mb.array([[1.0], [-2.0]]), "bias": mb.array([1.0])}
+    >>> optimizer.step(grads)                  # v = g, w -= 0.1 v
+    >>> mb.show(net.weight, decimals=4)
+    tensor([[0.9],
+            [1.2]], shape=(2, 1), dtype=float32)
+    >>> optimizer.step(grads)                  # v = 0.5 v + g: a longer step
+    >>> mb.show(net.weight, decimals=4)
+    tensor([[0.75],
+            [1.5 ]], shape=(2, 1), dtype=float32)
+    """
 
     kind = "sgd"
 
@@ -378,7 +449,17 @@ class Adam(Optimizer):
     """Adam: :math:`m \\leftarrow \\beta_1 m + (1-\\beta_1) g`, :math:`v \\leftarrow \\beta_2 v +
     (1-\\beta_2) g^2`, :math:`w \\leftarrow w - \\eta\\, \\hat m / (\\sqrt{\\hat v} + \\epsilon)`
     with bias-corrected :math:`\\hat m = m / (1 - \\beta_1^t)`, :math:`\\hat v = v / (1 -
-    \\beta_2^t)`."""
+    \\beta_2^t)`.
+
+    >>> net = nn.Linear(2, 1, weight_init=init.ones())
+    >>> optimizer = optim.Adam(net, lr=0.1)
+    >>> optimizer.step({"weight": mb.array([[100.0], [-1.0]]), "bias": mb.array([0.0])})
+    >>> mb.show(net.weight, decimals=4)        # a first step of lr per entry, whatever |g|
+    tensor([[0.9],
+            [1.1]], shape=(2, 1), dtype=float32)
+    >>> mb.show(net.bias, decimals=4)
+    tensor([0.], shape=(1,), dtype=float32)
+    """
 
     kind = "adam"
     slots = ("m", "v")
@@ -407,7 +488,20 @@ class Adam(Optimizer):
 
 class RMSProp(Optimizer):
     """RMSProp: :math:`s \\leftarrow \\gamma s + (1-\\gamma) g^2`,
-    :math:`w \\leftarrow w - \\eta\\, g / \\sqrt{s + \\epsilon}` (γ = 0.9 as in the book)."""
+    :math:`w \\leftarrow w - \\eta\\, g / \\sqrt{s + \\epsilon}` (γ = 0.9 as in the book).
+
+    >>> net = nn.Linear(2, 1, weight_init=init.ones())
+    >>> optimizer = optim.RMSProp(net, lr=0.1)
+    >>> grads = {"weight": mb.array([[100.0], [-1.0]]), "bias": mb.array([0.0])}
+    >>> optimizer.step(grads)                  # s = 0.1 g²: a step of lr / sqrt(0.1)
+    >>> mb.show(net.weight, decimals=4)
+    tensor([[0.6838],
+            [1.3162]], shape=(2, 1), dtype=float32)
+    >>> optimizer.step(grads)                  # s = 0.19 g²: a shorter one
+    >>> mb.show(net.weight, decimals=4)
+    tensor([[0.4544],
+            [1.5456]], shape=(2, 1), dtype=float32)
+    """
 
     kind = "rmsprop"
     slots = ("s",)
@@ -428,7 +522,20 @@ class RMSProp(Optimizer):
 
 class Adagrad(Optimizer):
     """Adagrad: :math:`s \\leftarrow s + g^2`, :math:`w \\leftarrow w - \\eta\\, g /
-    \\sqrt{s + \\epsilon}`."""
+    \\sqrt{s + \\epsilon}`.
+
+    >>> net = nn.Linear(2, 1, weight_init=init.ones())
+    >>> optimizer = optim.Adagrad(net, lr=0.1)
+    >>> grads = {"weight": mb.array([[100.0], [-1.0]]), "bias": mb.array([0.0])}
+    >>> optimizer.step(grads)                  # s = g²: a step of lr per entry
+    >>> mb.show(net.weight, decimals=4)
+    tensor([[0.9],
+            [1.1]], shape=(2, 1), dtype=float32)
+    >>> optimizer.step(grads)                  # s = 2 g²: lr / sqrt(2)
+    >>> mb.show(net.weight, decimals=4)
+    tensor([[0.8293],
+            [1.1707]], shape=(2, 1), dtype=float32)
+    """
 
     kind = "adagrad"
     slots = ("s",)
@@ -451,7 +558,20 @@ class Adadelta(Optimizer):
     """Adadelta (Zeiler, 2012), without a learning rate of its own: :math:`s \\leftarrow \\rho s
     + (1-\\rho) g^2`, :math:`g' = \\sqrt{(\\Delta x + \\epsilon) / (s + \\epsilon)}\\, g`,
     :math:`\\Delta x \\leftarrow \\rho \\Delta x + (1-\\rho) g'^2`, :math:`w \\leftarrow w -
-    \\eta g'` (``lr`` η is 1 in the algorithm, as in PyTorch; the book's is the same)."""
+    \\eta g'` (``lr`` η is 1 in the algorithm, as in PyTorch; the book's is the same).
+
+    >>> net = nn.Linear(2, 1, weight_init=init.ones())
+    >>> optimizer = optim.Adadelta(net)
+    >>> grads = {"weight": mb.array([[1.0], [-1.0]]), "bias": mb.array([0.0])}
+    >>> optimizer.step(grads)                  # g' = sqrt(eps / (s + eps)) g: small at first
+    >>> mb.show(net.weight, decimals=4)
+    tensor([[0.99],
+            [1.01]], shape=(2, 1), dtype=float32)
+    >>> optimizer.step(grads)                  # then growing with the past steps Δx
+    >>> mb.show(net.weight, decimals=4)
+    tensor([[0.9797],
+            [1.0203]], shape=(2, 1), dtype=float32)
+    """
 
     slots = ("s", "delta")
 

@@ -14,7 +14,12 @@ __all__ = ["FactorScheduler", "MultiFactorScheduler", "CosineScheduler"]
 
 
 class FactorScheduler:
-    """:math:`\\eta_t = \\max(\\eta_{\\min}, \\eta_0 \\alpha^t)`: multiply by ``factor`` per step."""
+    """:math:`\\eta_t = \\max(\\eta_{\\min}, \\eta_0 \\alpha^t)`: multiply by ``factor`` per step.
+
+    >>> scheduler = schedulers.FactorScheduler(factor=0.5, stop_factor_lr=0.01, base_lr=0.1)
+    >>> [scheduler(t) for t in range(6)]
+    [0.1, 0.05, 0.025, 0.0125, 0.01, 0.01]
+    """
 
     def __init__(self, factor: float = 1.0, stop_factor_lr: float = 1e-7,
                  base_lr: float = 0.1) -> None:
@@ -28,7 +33,15 @@ class FactorScheduler:
 
 class MultiFactorScheduler:
     """Piecewise constant: the rate is multiplied by ``factor`` at each step in ``steps``
-    (e.g. ``steps=[15, 30]``: 0.5 until 15, then 0.25, then 0.125 with ``factor=0.5``)."""
+    (e.g. ``steps=[15, 30]``: 0.5 until 15, then 0.25, then 0.125 with ``factor=0.5``).
+
+    >>> scheduler = schedulers.MultiFactorScheduler(steps=[2, 4], factor=0.5, base_lr=0.1)
+    >>> [scheduler(t) for t in range(6)]
+    [0.1, 0.1, 0.05, 0.05, 0.025, 0.025]
+    >>> schedulers.MultiFactorScheduler(steps=[4, 2])
+    Traceback (most recent call last):
+    ValueError: MultiFactorScheduler: steps must increase, got [4, 2]
+    """
 
     def __init__(self, steps: Sequence[int], factor: float = 0.1, base_lr: float = 0.1) -> None:
         steps = list(steps)
@@ -43,7 +56,13 @@ class MultiFactorScheduler:
 class CosineScheduler:
     """Linear warm-up from ``warmup_begin_lr`` to ``base_lr`` over ``warmup_steps``, then
     :math:`\\eta_t = \\eta_T + \\frac{\\eta_0 - \\eta_T}{2}(1 + \\cos(\\pi t / T))` until
-    ``max_update`` (counted after the warm-up), then ``final_lr``."""
+    ``max_update`` (counted after the warm-up), then ``final_lr``.
+
+    >>> scheduler = schedulers.CosineScheduler(max_update=6, base_lr=0.1, final_lr=0.01,
+    ...                                        warmup_steps=2)
+    >>> [round(scheduler(t), 4) for t in range(8)]
+    [0.0, 0.05, 0.1, 0.0868, 0.055, 0.0232, 0.01, 0.01]
+    """
 
     def __init__(self, max_update: int, base_lr: float = 0.01, final_lr: float = 0.0,
                  warmup_steps: int = 0, warmup_begin_lr: float = 0.0) -> None:

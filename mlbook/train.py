@@ -38,7 +38,14 @@ __all__ = ["Timer", "Accumulator", "accuracy", "evaluate_accuracy", "evaluate_lo
 
 class Timer:
     """Records running times: ``start()``, ``stop()`` (returns the last interval), ``avg()``,
-    ``sum()``, ``cumsum()``."""
+    ``sum()``, ``cumsum()``.
+
+    >>> timer = train.Timer()                        # started on creation
+    >>> seconds = timer.stop()                       # the time since start()
+    >>> timer.start(); seconds = timer.stop()
+    >>> len(timer.times), timer.avg() == timer.sum() / 2, len(timer.cumsum())
+    (2, True, 2)
+    """
 
     def __init__(self) -> None:
         self.times: list[float] = []
@@ -62,7 +69,17 @@ class Timer:
 
 
 class Accumulator:
-    """Sums over ``n`` variables: ``metric.add(loss_sum, correct, count)``; ``metric[i]``."""
+    """Sums over ``n`` variables: ``metric.add(loss_sum, correct, count)``; ``metric[i]``.
+
+    >>> metric = train.Accumulator(2)                # e.g. correct predictions, examples
+    >>> metric.add(3, 4)
+    >>> metric.add(mb.array(5), 6)                   # tensors are read as floats
+    >>> metric[0] / metric[1]
+    0.8
+    >>> metric.add(1)
+    Traceback (most recent call last):
+    ValueError: Accumulator of 2 values got 1
+    """
 
     def __init__(self, n: int) -> None:
         self.data = [0.0] * n
@@ -81,7 +98,15 @@ class Accumulator:
 
 def accuracy(y_hat: Any, y: Any) -> float:
     """The number of correct predictions: ``y_hat`` holds class scores (n, q) or predicted
-    labels (n,); ``y`` the true labels."""
+    labels (n,); ``y`` the true labels.
+
+    >>> y_hat = mb.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])     # scores of 2 classes
+    >>> y = mb.array([1, 0, 0])
+    >>> train.accuracy(y_hat, y)                     # a count, not a fraction
+    2.0
+    >>> train.accuracy(mb.array([1, 0, 1]), y)       # or predicted labels
+    2.0
+    """
     if len(ops.shape(y_hat)) > 1 and ops.shape(y_hat)[1] > 1:
         y_hat = ops.argmax(y_hat, axis=1)
     y_hat = ops.astype(ops.reshape(y_hat, (-1,)), ops.dtype(y))
@@ -97,7 +122,15 @@ def bleu(pred_seq: str, label_seq: str, k: int = 2) -> float:
     where :math:`p_n` is the fraction of the prediction's n-grams that occur in the reference
     (each reference n-gram matched at most as often as it occurs).  Longer n-grams weigh more;
     the first factor penalises predictions shorter than the reference.  1 for a perfect
-    prediction, 0 for an empty one."""
+    prediction, 0 for an empty one.
+
+    >>> train.bleu("he is a cat", "he is a cat")
+    1.0
+    >>> round(train.bleu("he is a dog", "he is a cat"), 4)     # 3 of 4 words, 2 of 3 pairs
+    0.7825
+    >>> round(train.bleu("he is", "he is a cat"), 4)           # too short: exp(1 - 4/2)
+    0.3679
+    """
     pred_tokens, label_tokens = pred_seq.split(), label_seq.split()
     len_pred, len_label = len(pred_tokens), len(label_tokens)
     if len_pred == 0 or len_label == 0:
@@ -118,7 +151,16 @@ def bleu(pred_seq: str, label_seq: str, k: int = 2) -> float:
 
 def mean_bleu(preds: Sequence[str], labels: Sequence[str], k: int = 2) -> float:
     """The average :func:`bleu` of predictions against their references, pair by pair (how
-    the book scores a translation model on held-out sentences)."""
+    the book scores a translation model on held-out sentences).
+
+    >>> preds = ["he is a cat", "she runs"]
+    >>> labels = ["he is a cat", "she walks"]
+    >>> round(train.mean_bleu(preds, labels), 4)
+    0.5
+    >>> train.mean_bleu(preds, labels[:1])
+    Traceback (most recent call last):
+    ValueError: 2 predictions for 1 references: pass one prediction per reference
+    """
     if len(preds) != len(labels):
         raise ValueError(f"{len(preds)} predictions for {len(labels)} references: pass one "
                          f"prediction per reference")
@@ -135,7 +177,14 @@ def _on(device: Device | None, *tensors: Any) -> Any:
 def evaluate_accuracy(net: Callable[[Any], Any], data_iter: Iterable[Any],
                       device: Device | None = None) -> float:
     """Accuracy of ``net`` on a data set, computed in prediction mode (on ``device``, where
-    the network lives, when given)."""
+    the network lives, when given).
+
+    >>> X = mb.array([[2.0, 1.0], [0.0, 3.0], [4.0, 1.0]])
+    >>> y = mb.array([0, 1, 1])
+    >>> loader = data.load_array((X, y), batch_size=2, is_train=False)
+    >>> train.evaluate_accuracy(nn.Softmax(), loader)    # the inputs as class scores: 2 of 3
+    0.6666666666666666
+    """
     metric = Accumulator(2)
     with config.predict_mode():
         for X, y in data_iter:
@@ -146,7 +195,15 @@ def evaluate_accuracy(net: Callable[[Any], Any], data_iter: Iterable[Any],
 
 def evaluate_loss(net: Callable[[Any], Any], data_iter: Iterable[Any],
                   loss: Callable[[Any, Any], Any], device: Device | None = None) -> float:
-    """Mean loss of ``net`` on a data set (``loss`` must average over its batch)."""
+    """Mean loss of ``net`` on a data set (``loss`` must average over its batch).
+
+    >>> X = mb.array([[2.0, 1.0], [0.0, 3.0], [4.0, 1.0]])
+    >>> y = mb.array([0, 1, 1])
+    >>> loader = data.load_array((X, y), batch_size=2, is_train=False)
+    >>> net = nn.Linear(2, 2, weight_init=init.zeros())    # equal scores for both classes
+    >>> round(train.evaluate_loss(net, loader, losses.cross_entropy), 4)    # log 2
+    0.6931
+    """
     metric = Accumulator(2)
     with config.predict_mode():
         for X, y in data_iter:
@@ -171,7 +228,20 @@ class Trainer:
 
     With ``device`` (``mb.gpu()``, ``mb.try_gpu()``) the network, its optimiser's state and
     every minibatch are moved there, and the network stays there after training.  A GPU the
-    backend does not see falls back to the CPU with a warning that says so."""
+    backend does not see falls back to the CPU with a warning that says so.
+
+    >>> X, y = mb.array([[1.0, 2.0], [3.0, 4.0]]), mb.array([[1.0], [2.0]])
+    >>> net = nn.Linear(2, 1, weight_init=init.zeros())
+    >>> trainer = train.Trainer(net, losses.squared_loss, optim.SGD(net, lr=0.1))
+    >>> loss, y_hat = trainer.step(X, y)           # the loss before the update
+    >>> mb.item(loss), mb.shape(y_hat)
+    (1.25, (2, 1))
+    >>> mb.show(net.weight, decimals=4)          # w - 0.1 * mean((y_hat - y) x)
+    tensor([[0.35],
+            [0.5 ]], shape=(2, 1), dtype=float32)
+    >>> mb.show(net.bias, decimals=4)
+    tensor([0.15], shape=(1,), dtype=float32)
+    """
 
     def __init__(self, net: Module, loss: Callable[[Any, Any], Any], optimizer: Optimizer,
                  clip: float | None = None, compile: bool = False,
@@ -296,7 +366,17 @@ class Trainer:
 
 def usable_device(device: Device) -> Device:
     """``device`` if the active backend has it; the CPU, with a warning that says so, for a GPU
-    it does not see (so that code written for a GPU trains on a laptop)."""
+    it does not see (so that code written for a GPU trains on a laptop).
+
+    >>> train.usable_device(mb.cpu())
+    cpu
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     device = train.usable_device(mb.gpu(7))
+    >>> device, caught[0].category.__name__
+    (cpu, 'RuntimeWarning')
+    """
     if isinstance(device, Device) and device.kind == "gpu" and device.index >= num_gpus():
         warnings.warn(f"{device!r} is not available (the {ops.core.backend().NAME} backend sees "
                       f"{num_gpus()} GPU(s)): training on the CPU instead", RuntimeWarning,
@@ -323,7 +403,19 @@ def fit(net: Module, train_iter: Iterable[Any], loss: Callable[[Any, Any], Any],
         lr_schedule: Callable[[int], float] | None = None,
         compile: bool = False, device: Device | None = None) -> dict[str, list[float]]:
     """Train ``net`` (the book's ``train_ch3``/``train_ch6`` loop); see :meth:`Trainer.fit`
-    and, for ``compile`` and ``device``, :class:`Trainer`."""
+    and, for ``compile`` and ``device``, :class:`Trainer`.
+
+    >>> X, y = data.synthetic_data(mb.array([2.0, -3.4]), 4.2, 100)
+    >>> loader = data.load_array((X, y), batch_size=10)
+    >>> net = nn.Linear(2, 1)
+    >>> optimizer = optim.SGD(net, lr=0.03)
+    >>> history = train.fit(net, loader, losses.squared_loss, optimizer, 3, classify=False,
+    ...                     progress=False)
+    >>> sorted(history), len(history["step_loss"])
+    (['step_loss', 'train_loss'], 30)
+    >>> [round(v, 2) for v in history["train_loss"]]
+    [10.2, 6.2, 3.76]
+    """
     return Trainer(net, loss, optimizer, clip, compile, device).fit(
         train_iter, num_epochs, test_iter, classify, progress, lr_schedule)
 
@@ -331,7 +423,13 @@ def fit(net: Module, train_iter: Iterable[Any], loss: Callable[[Any, Any], Any],
 def predict_lm(prefix: str, num_preds: int, net: Module, vocab: Any) -> str:
     """Generate ``num_preds`` tokens after ``prefix`` with a language model such as
     :class:`~mlbook.nn.RNNModel` (the book's ``predict_ch8``): the prefix warms up the state,
-    then each most likely next token is fed back in."""
+    then each most likely next token is fed back in.
+
+    >>> vocab = data.Vocab("abcd" * 6)
+    >>> net = nn.RNNModel(nn.GRU(len(vocab), 8), len(vocab))
+    >>> train.predict_lm("ab", 6, net, vocab)          # untrained: the prefix, then 6 guesses
+    'abdddddd'
+    """
     state = net.begin_state(1)
     outputs = [vocab[prefix[0]]]
 
@@ -364,7 +462,17 @@ def train_lm(net: Module, train_iter: Iterable[Any], vocab: Any, lr: float, num_
     With sequential minibatches (the default) the state is carried from one minibatch to the
     next, detached from its history (truncated backpropagation through time); with
     ``use_random_iter`` every minibatch starts from a zero state.  In a notebook the perplexity
-    is plotted live; ``predict_lm(prefix, 50, ...)`` is printed at the end."""
+    is plotted live; ``predict_lm(prefix, 50, ...)`` is printed at the end.
+
+    >>> vocab = data.Vocab("abcd" * 6)                  # characters; index 0 is <unk>
+    >>> corpus = vocab[list("abcd" * 6)]
+    >>> batches = list(data.seq_data_iter_sequential(corpus, batch_size=2, num_steps=4))
+    >>> net = nn.RNNModel(nn.GRU(len(vocab), 8), len(vocab))
+    >>> history = train.train_lm(net, batches, vocab, lr=4.0, num_epochs=2, prefix="",
+    ...                          progress=False)
+    >>> [round(p, 2) for p in history["perplexity"]]   # chance: 5, the vocabulary's size
+    [4.18, 2.46]
+    """
     optimizer = SGD(net, lr=lr)
 
     def objective(params: dict[str, Any], X: Any, Y: Any, state: Any) -> tuple[Any, Any]:
@@ -410,7 +518,17 @@ def train_seq2seq(net: Module, data_iter: Iterable[Any], lr: float, num_epochs: 
     decoder's inputs are ``<bos>`` followed by the target without its last token, and the loss
     is the cross-entropy of the target tokens before each valid length
     (:func:`~mlbook.losses.masked_cross_entropy`).  Returns ``{"loss": [...]}``, the mean loss
-    per target token of each epoch."""
+    per target token of each epoch.
+
+    >>> loader, src_vocab, tgt_vocab, _ = data.load_data_numbers(2, 6, num_train=2, num_test=0)
+    >>> encoder = nn.Seq2SeqEncoder(len(src_vocab), 8, 16, 1)
+    >>> decoder = nn.Seq2SeqDecoder(len(tgt_vocab), 8, 16, 1)
+    >>> net = nn.EncoderDecoder(encoder, decoder)
+    >>> history = train.train_seq2seq(net, loader, lr=0.15, num_epochs=2, tgt_vocab=tgt_vocab,
+    ...                               progress=False)
+    >>> [round(v, 2) for v in history["loss"]]
+    [2.56, 2.47]
+    """
     optimizer = Adam(net, lr=lr)
     bos = tgt_vocab["<bos>"]
 
@@ -443,7 +561,17 @@ def predict_seq2seq(net: Module, src_sentences: str | Sequence[str], src_vocab: 
     """Greedy decoding (the book's ``predict_seq2seq``): encode each source sentence (tokens
     separated by spaces), then feed the decoder ``<bos>`` and its most likely token in turn, until
     it predicts ``<eos>`` or ``num_steps`` tokens are out.  A list of sentences is decoded as one
-    batch.  Returns the predicted tokens joined by spaces (a list of them for a list)."""
+    batch.  Returns the predicted tokens joined by spaces (a list of them for a list).
+
+    >>> loader, src_vocab, tgt_vocab, _ = data.load_data_numbers(2, 6, num_train=2, num_test=0)
+    >>> encoder = nn.Seq2SeqEncoder(len(src_vocab), 8, 16, 1)
+    >>> decoder = nn.Seq2SeqDecoder(len(tgt_vocab), 8, 16, 1)
+    >>> net = nn.EncoderDecoder(encoder, decoder)
+    >>> train.predict_seq2seq(net, "3 5 7 7", src_vocab, tgt_vocab, num_steps=6)     # untrained
+    'seven seven seven seven seven seven'
+    >>> train.predict_seq2seq(net, ["3 5 7 7", "1 0"], src_vocab, tgt_vocab, num_steps=6)
+    ['seven seven seven seven seven seven', 'seven seven seven seven seven seven']
+    """
     from .data.translation import truncate_pad
     single = isinstance(src_sentences, str)
     sentences = [src_sentences] if single else list(src_sentences)
@@ -540,7 +668,19 @@ def train_2d(update: Callable[[Any, Any, dict[str, Any]], Any], f: Callable[[Any
     """Run an optimisation algorithm written from scratch on a function of two variables (the
     book's ``train_2d``): ``x`` is a tensor of shape (2,), ``g`` its gradient
     :math:`\\nabla f(x)`, and ``update(x, g, state)`` returns the next ``x`` (``state`` is a dict
-    it may keep its own variables in).  Returns the trajectory, (steps + 1, 2), float64."""
+    it may keep its own variables in).  Returns the trajectory, (steps + 1, 2), float64.
+
+    >>> def gd(x, g, state):                      # gradient descent with rate 0.1
+    ...     return x - 0.1 * g
+    >>> trace = train.train_2d(gd, lambda x: x[0] ** 2 + 2 * x[1] ** 2, steps=3)
+    >>> trace.shape, trace.dtype
+    ((4, 2), dtype('float64'))
+    >>> trace.round(4)
+    array([[-5.   , -2.   ],
+           [-4.   , -1.2  ],
+           [-3.2  , -0.72 ],
+           [-2.56 , -0.432]])
+    """
     x = ops.array(list(x0), dtype="float32")
     grad_f = grad(f)
     state: dict[str, Any] = {"t": 0}
@@ -558,7 +698,21 @@ def trajectory_2d(make_optimizer: Callable[[list[Any]], Optimizer], f: Callable[
     """The same as :func:`train_2d` with a library optimiser: ``make_optimizer([x])`` builds it
     for the one parameter ``x`` (e.g. ``lambda p: optim.Adam(p, lr=0.1)``).  ``noise`` (steps,
     2), if given, is added to the gradient of step ``t`` (row ``t - 1``), and
-    ``lr_schedule(t)`` sets the optimiser's rate before step ``t``."""
+    ``lr_schedule(t)`` sets the optimiser's rate before step ``t``.
+
+    >>> f = lambda x: x[0] ** 2 + 2 * x[1] ** 2
+    >>> trace = train.trajectory_2d(lambda p: optim.SGD(p, lr=0.1), f, steps=3)
+    >>> trace.round(4)                            # as gradient descent from scratch
+    array([[-5.   , -2.   ],
+           [-4.   , -1.2  ],
+           [-3.2  , -0.72 ],
+           [-2.56 , -0.432]])
+    >>> train.trajectory_2d(lambda p: optim.Adam(p, lr=0.5), f, steps=3).round(4)
+    array([[-5.    , -2.    ],
+           [-4.5   , -1.5   ],
+           [-4.0021, -1.0087],
+           [-3.5079, -0.537 ]])
+    """
     x = ops.make_parameter(ops.array(list(x0), dtype="float32"))
     optimizer, grad_f = make_optimizer([x]), grad(f)
     points = [np.array(ops.to_numpy(value_of(x)), dtype=np.float64)]   # copies: numpy's
@@ -578,7 +732,15 @@ def fit_digits(make_optimizer: Callable[[Module], Optimizer], num_epochs: int = 
                lr_schedule: Callable[[int], float] | None = None) -> dict[str, list[float]]:
     """Train the optimisation chapter's benchmark network, a 64-32-10 tanh MLP on the digits,
     with ``make_optimizer(net)`` (the book's ``train_ch11``); returns :func:`fit`'s history.
-    The network starts from the same seeded weights each call, so optimisers compare fairly."""
+    The network starts from the same seeded weights each call, so optimisers compare fairly.
+
+    >>> history = train.fit_digits(lambda net: optim.SGD(net, lr=0.5), num_epochs=1,
+    ...                            batch_size=512, progress=False)
+    >>> sorted(history)
+    ['step_loss', 'test_acc', 'train_acc', 'train_loss']
+    >>> [round(a, 2) for a in history["test_acc"]]
+    [0.39]
+    """
     from . import data, nn
     config.seed(0)
     net = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.Tanh(), nn.Linear(32, 10))

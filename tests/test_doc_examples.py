@@ -13,6 +13,7 @@ import doctest
 import os
 import pathlib
 import re
+import sys
 
 import pytest
 
@@ -69,6 +70,10 @@ def test_docstring_example(backend, module, name, tmp_path, monkeypatch):
                                                f"{module}.{name}", source, 0)
     report: list[str] = []
     runner = doctest.DocTestRunner(optionflags=0)
-    result = runner.run(test, out=report.append, clear_globs=True)
+    try:
+        result = runner.run(test, out=report.append, clear_globs=True)
+    finally:
+        if "matplotlib.pyplot" in sys.modules:        # a plot example's figures
+            sys.modules["matplotlib.pyplot"].close("all")
     assert result.failed == 0, (f"the example of {module}.{name} (written in {source}) on "
                                 f"{backend}:\n" + "".join(report))
