@@ -250,7 +250,7 @@ def sections(root: str | os.PathLike | None = None) -> list[pathlib.Path]:
 
     >>> import pathlib
     >>> chapter = pathlib.Path("chapters", "ch01_intro")
-    >>> chapter.mkdir(parents=True)
+    >>> chapter.mkdir(parents=True, exist_ok=True)
     >>> for name, text in [("index", "# Intro\n```{toctree}\nsetup\nfirst_steps\n```\n"),
     ...                    ("setup", "# Setup"), ("first_steps", "# First steps")]:
     ...     _ = (chapter / f"{name}.md").write_text(text)

@@ -127,9 +127,13 @@ def cpu_signature() -> str:
     flags (``/proc/cpuinfo``; the machine type elsewhere).  Two machines of the same kind can
     have different processors, and vectorised kernels then round differently.
 
-    >>> model, _, flags = execution.cpu_signature().rpartition(" [")
-    >>> len(flags), flags.endswith("]")          # a hash of the instruction-set flags
-    (13, True)
+    Here on a made-up ``/proc/cpuinfo`` (this machine's gives its own):
+
+    >>> from unittest import mock
+    >>> cpuinfo = "model name\\t: Example CPU 9000\\nflags\\t\\t: fpu sse2 avx2 fma\\n\\nprocessor : 1\\n"
+    >>> with mock.patch("builtins.open", mock.mock_open(read_data=cpuinfo)):
+    ...     execution.cpu_signature()                # the model, and a hash of the vector flags
+    'Example CPU 9000 [3b7354380ef8]'
     """
     import hashlib
     import platform

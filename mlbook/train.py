@@ -405,6 +405,7 @@ def fit(net: Module, train_iter: Iterable[Any], loss: Callable[[Any, Any], Any],
     """Train ``net`` (the book's ``train_ch3``/``train_ch6`` loop); see :meth:`Trainer.fit`
     and, for ``compile`` and ``device``, :class:`Trainer`.
 
+    >>> mb.seed(0)
     >>> X, y = data.synthetic_data(mb.array([2.0, -3.4]), 4.2, 100)
     >>> loader = data.load_array((X, y), batch_size=10)
     >>> net = nn.Linear(2, 1)
@@ -425,6 +426,7 @@ def predict_lm(prefix: str, num_preds: int, net: Module, vocab: Any) -> str:
     :class:`~mlbook.nn.RNNModel` (the book's ``predict_ch8``): the prefix warms up the state,
     then each most likely next token is fed back in.
 
+    >>> mb.seed(0)
     >>> vocab = data.Vocab("abcd" * 6)
     >>> net = nn.RNNModel(nn.GRU(len(vocab), 8), len(vocab))
     >>> train.predict_lm("ab", 6, net, vocab)          # untrained: the prefix, then 6 guesses
@@ -464,6 +466,7 @@ def train_lm(net: Module, train_iter: Iterable[Any], vocab: Any, lr: float, num_
     ``use_random_iter`` every minibatch starts from a zero state.  In a notebook the perplexity
     is plotted live; ``predict_lm(prefix, 50, ...)`` is printed at the end.
 
+    >>> mb.seed(0)
     >>> vocab = data.Vocab("abcd" * 6)                  # characters; index 0 is <unk>
     >>> corpus = vocab[list("abcd" * 6)]
     >>> batches = list(data.seq_data_iter_sequential(corpus, batch_size=2, num_steps=4))
@@ -520,6 +523,7 @@ def train_seq2seq(net: Module, data_iter: Iterable[Any], lr: float, num_epochs: 
     (:func:`~mlbook.losses.masked_cross_entropy`).  Returns ``{"loss": [...]}``, the mean loss
     per target token of each epoch.
 
+    >>> mb.seed(0)
     >>> loader, src_vocab, tgt_vocab, _ = data.load_data_numbers(2, 6, num_train=2, num_test=0)
     >>> encoder = nn.Seq2SeqEncoder(len(src_vocab), 8, 16, 1)
     >>> decoder = nn.Seq2SeqDecoder(len(tgt_vocab), 8, 16, 1)
@@ -563,6 +567,7 @@ def predict_seq2seq(net: Module, src_sentences: str | Sequence[str], src_vocab: 
     it predicts ``<eos>`` or ``num_steps`` tokens are out.  A list of sentences is decoded as one
     batch.  Returns the predicted tokens joined by spaces (a list of them for a list).
 
+    >>> mb.seed(0)
     >>> loader, src_vocab, tgt_vocab, _ = data.load_data_numbers(2, 6, num_train=2, num_test=0)
     >>> encoder = nn.Seq2SeqEncoder(len(src_vocab), 8, 16, 1)
     >>> decoder = nn.Seq2SeqDecoder(len(tgt_vocab), 8, 16, 1)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import mlbook as mb
+from test_doc_examples import HIDING
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -86,6 +87,12 @@ def test_page_code_blocks_run(backend, page, tmp_path, monkeypatch, capsys):
 
 def test_every_guide_with_python_is_run():
     assert {"README.md", "docs/guides/toolkit.md", "docs/guides/backends.md"} <= set(PAGES)
+    for page in [ROOT / "README.md", *(ROOT / "docs" / "guides").glob("*.md")]:
+        text = page.read_text()
+        fences = set(re.findall(r"^```(\S*)", text, re.M))
+        # Python goes in python blocks (run above); the others are shell commands and output
+        assert fences <= {"python", "bash", "console", ""}, (page.name, fences)
+        assert not HIDING.search(text), f"{page.name}: a block hides its output"
 
 
 def test_readme_commands_match_ci_script():

@@ -763,6 +763,24 @@ def test_api_reference_has_an_entry_for_every_public_name(small_site):
             "mlbook.kernel.SectionKernel"} <= entries
 
 
+def test_api_entries_show_their_examples_with_linked_names(small_site):
+    """An entry renders its example as a doctest block, names in it link to their entries, and
+    a re-exported constant shows the example written above its definition."""
+    from bs4 import BeautifulSoup
+    soup = BeautifulSoup((small_site["html"] / "api" / "tensors.html").read_text(), "html.parser")
+
+    def entry(name):
+        return soup.find(id=name).find_parent("dl").find("dd")
+
+    arange = entry("mlbook.arange")
+    block = arange.find(class_="doctest")
+    assert block is not None and "tensor([0, 1, 2, 3]" in block.get_text()
+    links = {a["href"].rsplit("#", 1)[-1] for a in block.find_all("a", class_="sphinx-codeautolink-a")}
+    assert {"mlbook.arange", "mlbook.show"} <= links
+    assert ">>> mb.dtype(mb.array([1.0, 2.0])), mb.float32" in entry("mlbook.float32").get_text()
+    assert "import mlbook as mb" in soup.get_text()          # the imports the examples assume
+
+
 def test_a_public_name_without_a_group_fails_with_the_fix(monkeypatch):
     from mlbook.site import api
     page = api.PAGES[2]                                   # losses

@@ -20,7 +20,7 @@ from typing import Any
 
 __all__ = ["Page", "PAGES", "pages", "documented_names", "undocumented", "UndocumentedError",
            "NOT_DOCUMENTED", "EXAMPLE_IMPORTS", "example_namespace", "documentation_of",
-           "without_example"]
+           "without_example", "SILENT_EXAMPLES"]
 
 
 class UndocumentedError(RuntimeError):
@@ -230,16 +230,50 @@ def documentation_of(module_name: str, name: str) -> tuple[str, str]:
         found = _data_comment(module_name, name)
         return found if found else ("", module_name)
     parts = [inspect.getdoc(obj) or ""]
-    if inspect.isclass(obj):
-        parts += [inspect.getdoc(member) or "" for key, member in vars(obj).items()
-                  if not key.startswith("_") and callable(getattr(member, "__func__", member))]
+    if inspect.isclass(obj):                  # the members autodoc shows, each documented once:
+        public = _public_objects()            # an alias of a public function is that function's
+        for key, member in vars(obj).items():
+            target = getattr(member, "__func__", member)
+            if key.startswith("_") or id(target) in public:
+                continue
+            if callable(target) or isinstance(member, property):
+                parts.append(inspect.getdoc(member) or "")
     return "\n\n".join(parts), getattr(obj, "__module__", module_name)
 
 
+def _public_objects() -> set[int]:
+    """The ids of the functions and classes the reference documents under their own names."""
+    return {id(getattr(importlib.import_module(e.module), e.name)) for page in PAGES
+            for entries in _layout(page).values() for e in entries if e.kind != "data"}
+
+
+#: Names whose example only defines code, since running it here would disturb the process
+#: that runs the examples; the reason is the entry's.  Every other example prints something.
+SILENT_EXAMPLES: dict[str, str] = {
+    "mlbook.forkserver.server_for": "a server takes seconds to start and would replace the "
+                                    "test process's own server for that backend",
+    "mlbook.forkserver.shutdown_all": "it would stop the servers the test process runs",
+    "mlbook.plot.use_svg_display": "its effect is how a notebook shows figures",
+}
+
+
+def _shows_output(text: str) -> bool:
+    import doctest
+    return any(example.want.strip() for example in doctest.DocTestParser().get_examples(text))
+
+
 def without_example() -> list[str]:
-    """Every name the reference documents whose documentation has no example (no ``>>>``)."""
-    return sorted(f"{e.module}.{e.name}" for page in PAGES for entries in _layout(page).values()
-                  for e in entries if ">>>" not in documentation_of(e.module, e.name)[0])
+    """Every name the reference documents whose documentation has no example that prints
+    something (a ``>>>`` line with its output), but for :data:`SILENT_EXAMPLES`, which need a
+    ``>>>`` line only."""
+    missing = []
+    for page in PAGES:
+        for entries in _layout(page).values():
+            for e in entries:
+                name, text = f"{e.module}.{e.name}", documentation_of(e.module, e.name)[0]
+                if not (_shows_output(text) or (name in SILENT_EXAMPLES and ">>>" in text)):
+                    missing.append(name)
+    return sorted(missing)
 
 
 def _rst(page: Page) -> str:
