@@ -188,7 +188,8 @@ class ForkServer:
         its socket)."""
         if kill and self.process.poll() is None:
             self.process.kill()
-        try:
+        try:            # the reader holds the socket open too: the server sees the end only
+            self._reader.close()        # once both are closed (it then exits at once)
             self._socket.close()
         except OSError:
             pass

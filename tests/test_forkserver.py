@@ -169,6 +169,16 @@ def test_a_server_that_does_not_answer_is_killed_and_replaced(monkeypatch):
     assert forkserver.server_for("numpy", env) is not server
 
 
+def test_a_closed_server_exits_by_itself():
+    """close() without kill ends the server through its socket (exit status 0); a socket
+    still held open by its reader kept the server waiting until close() killed it."""
+    env = dict(_kernel_env(), MLBOOK_CLOSE_TEST="1")         # a server of its own
+    server = forkserver.server_for("numpy", env)
+    assert server.alive
+    server.close()
+    assert server.process.returncode == 0
+
+
 def test_a_server_refuses_a_kernel_of_another_environment():
     env = _kernel_env()
     server = forkserver.server_for("numpy", env)
