@@ -188,8 +188,9 @@ def show(x: Any, decimals: int | None = None) -> None:
     Each framework prints its tensors its own way (``tensor([1., 2.])``, ``[1. 2.]``,
     ``tf.Tensor(...)``, ``Array(...)``); ``show`` prints the values through numpy, with numpy's
     default print options whatever the reader set, followed by the shape and the dtype's
-    name (numpy's, which is mlbook's: ``float32``, ``int64``, ``bool`` ...), so that a line printed on one backend can be compared with another's.  Floats print
-    with as many digits as tell them apart in their dtype; ``decimals`` rounds them first (and
+    name (numpy's, which is mlbook's: ``float32``, ``int64``, ``bool`` ...), so that a line
+    printed on one backend can be compared with another's.  Floats print with as many digits
+    as tell them apart in their dtype; ``decimals`` rounds them first (and
     prints ``-0.0`` as ``0.0``), for values that differ in the last digit between backends.
     A tuple or dict of tensors (what :func:`grad` with several ``argnums`` returns, a state
     dict) prints as one, a tensor per entry; a list is converted as :func:`array` would.

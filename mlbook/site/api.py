@@ -13,6 +13,7 @@ names to these entries (``sphinx-codeautolink``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import inspect
 import types
@@ -198,20 +199,26 @@ def _layout(page: Page) -> dict[str, list[_Entry]]:
     return {title: entries for title, entries in found.items() if entries}
 
 
+@functools.lru_cache(maxsize=None)
+def _library_modules() -> tuple[str, ...]:
+    """Every mlbook module the reference can document: all but :data:`NOT_DOCUMENTED`'s
+    packages and ``__main__`` (which would run the command line)."""
+    import pkgutil
+
+    import mlbook
+    return tuple(info.name for info in pkgutil.walk_packages(mlbook.__path__, "mlbook.")
+                 if not info.name.startswith(tuple(NOT_DOCUMENTED))
+                 and not info.name.endswith("__main__"))
+
+
 def _data_comment(module_name: str, name: str) -> tuple[str, str] | None:
     """The ``#:`` comment that documents ``module_name.name``, and the module it is written in:
     the module itself, or the mlbook module that defines the value it re-exports (the same
     object under the same name)."""
-    import pkgutil
-
     from sphinx.pycode import ModuleAnalyzer
 
-    import mlbook
     obj = getattr(importlib.import_module(module_name), name)
-    candidates = [module_name] + [info.name for info in pkgutil.walk_packages(
-        mlbook.__path__, "mlbook.") if not info.name.startswith(tuple(NOT_DOCUMENTED))
-        and not info.name.endswith("__main__")]
-    for candidate in dict.fromkeys(candidates):
+    for candidate in dict.fromkeys([module_name, *_library_modules()]):
         module = importlib.import_module(candidate)
         if getattr(module, name, None) is not obj and candidate != module_name:
             continue
@@ -320,18 +327,12 @@ def documented_names() -> set[str]:
 def undocumented() -> list[str]:
     """Public functions and classes (in some module's ``__all__``) that no page documents,
     under any of the names they are exported as; empty when the reference is complete."""
-    import pkgutil
-
-    import mlbook
-    documented = {id(getattr(importlib.import_module(e.module), e.name))
-                  for page in PAGES for entries in _layout(page).values() for e in entries}
+    documented = _public_objects()
     missing = []
-    for info in pkgutil.walk_packages(mlbook.__path__, "mlbook."):
-        if info.name.startswith(tuple(NOT_DOCUMENTED)) or info.name.endswith("__main__"):
-            continue
-        module = importlib.import_module(info.name)
+    for module_name in _library_modules():
+        module = importlib.import_module(module_name)
         for name in getattr(module, "__all__", []):
             obj = getattr(module, name)
             if (inspect.isclass(obj) or inspect.isfunction(obj)) and id(obj) not in documented:
-                missing.append(f"{info.name}.{name}")
+                missing.append(f"{module_name}.{name}")
     return missing
