@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pathlib
 from typing import Any, Callable
 
 import numpy as np
@@ -106,3 +108,21 @@ def framework_gpus(backend: str) -> int:
         import mxnet as mx
         return mx.context.num_gpus()
     raise AssertionError(f"no GPU count for {backend}")
+
+
+#: The data folder CI points ``MLBOOK_DATA_DIR`` at (``../shared/data`` beside the checkout).
+SHARED_DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def use_data_file(file: str, monkeypatch: Any, what: str = "this test") -> pathlib.Path:
+    """Point ``MLBOOK_DATA_DIR`` at the folder holding the real ``file`` (``MLBOOK_DATA_DIR``,
+    else :data:`SHARED_DATA`) and return it; without the file, skip locally and fail in CI."""
+    import pytest
+
+    from conftest import in_ci
+    folder = pathlib.Path(os.environ.get("MLBOOK_DATA_DIR") or SHARED_DATA)
+    if not (folder / file).exists():
+        reason = f"{what} reads {file}, not in {folder}; set MLBOOK_DATA_DIR"
+        pytest.fail(reason) if in_ci() else pytest.skip(reason)
+    monkeypatch.setenv("MLBOOK_DATA_DIR", str(folder))
+    return folder

@@ -6,7 +6,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.server
-import os
 import pathlib
 import socket
 import struct
@@ -17,10 +16,8 @@ import pytest
 
 import mlbook as mb
 from mlbook import data
-from conftest import in_ci
-from helpers import check
+from helpers import check, use_data_file
 
-SHARED = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 # --------------------------------------------------------------------------- arrays
@@ -83,11 +80,7 @@ def test_tokenize_and_vocab():
 
 
 def test_time_machine_from_data_dir(monkeypatch):
-    folder = pathlib.Path(os.environ.get("MLBOOK_DATA_DIR") or SHARED)
-    if not (folder / "timemachine.txt").exists():
-        reason = f"timemachine.txt is not in {folder}; set MLBOOK_DATA_DIR"
-        pytest.fail(reason) if in_ci() else pytest.skip(reason)
-    monkeypatch.setenv("MLBOOK_DATA_DIR", str(folder))
+    use_data_file("timemachine.txt", monkeypatch)
     lines = data.read_time_machine()
     assert lines[0] == "the time machine by h g wells"
     corpus, vocab = data.load_corpus_time_machine()

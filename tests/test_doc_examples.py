@@ -10,14 +10,12 @@ digit is rounded by the example itself (``mb.show(x, decimals=4)``), never hidde
 from __future__ import annotations
 
 import doctest
-import os
-import pathlib
 import re
 import sys
 
 import pytest
 
-from conftest import in_ci
+from helpers import use_data_file
 from mlbook.site import api
 
 #: Option directives that would let an example pass without showing what it prints.
@@ -43,7 +41,6 @@ EXAMPLES = _documented()
 #: Examples that read a real data file (from ``MLBOOK_DATA_DIR``), by the name they use.
 DATA_FILES = {"timemachine.txt": ("read_time_machine", "load_corpus_time_machine",
                                   "load_data_time_machine", "SeqDataLoader")}
-SHARED = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def test_every_documented_name_has_an_example():
@@ -59,12 +56,7 @@ def test_docstring_example(backend, module, name, tmp_path, monkeypatch):
     text, source = api.documentation_of(module, name)
     for file, users in DATA_FILES.items():
         if any(user in text for user in users):
-            folder = pathlib.Path(os.environ.get("MLBOOK_DATA_DIR") or SHARED)
-            if not (folder / file).exists():
-                reason = f"the example of {module}.{name} reads {file}, not in {folder}; " \
-                         f"set MLBOOK_DATA_DIR"
-                pytest.fail(reason) if in_ci() else pytest.skip(reason)
-            monkeypatch.setenv("MLBOOK_DATA_DIR", str(folder))
+            use_data_file(file, monkeypatch, f"the example of {module}.{name}")
     assert not HIDING.search(text), f"{module}.{name}: an example hides its output ({text})"
     import mlbook as mb
     from mlbook import data
