@@ -84,17 +84,37 @@ def all_backends(request: pytest.FixtureRequest) -> list[str]:
     backends.set_backend(previous)
 
 
-# ---- the book: sections executed once per session, in parallel, shared by the tests ----------
+# ---- the book: executed once per session, in a process of its own while the other tests run ---
+# The sections' runs are most of the suite's time, on every core (one kernel per core); the
+# other tests take one core.  So the book starts in a process of its own as soon as the tests
+# are collected, and the test files that need it (``book_runs``) run last: the rest of the
+# suite runs meanwhile.  The process gets the environment of collection time, before any test
+# can change it, so its runs are the runs ``book_runs`` would execute itself (the same bits:
+# every kernel's thread pools are pinned, however busy the machine).
 
-def _sections_needed(session: pytest.Session) -> list:
+ROOT = os.path.dirname(os.path.abspath(__file__))
+_BOOK = pytest.StashKey[dict]()
+#: marks the book's process in its command line (tests looking for leaked kernels skip it)
+BOOK_PROCESS_MARK = "conftest.execute_book"
+
+
+def _needs_book(item: pytest.Item) -> bool:
+    return "book_runs" in getattr(item, "fixturenames", ())
+
+
+def _test_file(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
+def _sections_needed(items: list) -> list:
     """The sections the selected tests ask ``book_runs`` for (their ``path`` parameter, or the
     sections named by a ``book_sections`` marker; all of them if a test needs the whole book),
     in book order."""
     from mlbook import book
     ordered = book.sections()
     wanted = set()
-    for item in session.items:
-        if "book_runs" not in getattr(item, "fixturenames", ()):
+    for item in items:
+        if not _needs_book(item):
             continue
         marker = item.get_closest_marker("book_sections")
         if marker is not None:                 # @pytest.mark.book_sections(path, ...)
@@ -108,11 +128,111 @@ def _sections_needed(session: pytest.Session) -> list:
     return [p for p in ordered if p in wanted]
 
 
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list) -> None:
+    """Test files with a test that needs the book run after all the others (each file's tests
+    stay together and in their order)."""
+    book_files = {_test_file(item) for item in items if _needs_book(item)}
+    items[:] = sorted(items, key=lambda item: _test_file(item) in book_files)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start executing the sections the selected tests need, in a process of its own."""
+    import json
+    import pathlib
+    import subprocess
+    import sys
+    import tempfile
+    config = session.config
+    if config.option.collectonly or not any(_needs_book(item) for item in session.items):
+        return
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="mlbook-book-"))
+    option = config.getoption("--book-cache")
+    cache = pathlib.Path(option).resolve() if option else folder / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    job = folder / "job.json"
+    job.write_text(json.dumps({
+        "sections": [str(p) for p in _sections_needed(session.items)],
+        "backends": [n for n in selected_backends(config) if backends.is_installed(n)],
+        "cache": str(cache), "result": str(folder / "result.pickle")}), encoding="utf-8")
+    log = open(folder / "log.txt", "w", encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {ROOT!r}); import conftest; "
+                               f"{BOOK_PROCESS_MARK}({str(job)!r})"],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT,
+        start_new_session=True)              # its kernels and servers: one process group
+    config.stash[_BOOK] = {"process": process, "folder": folder, "cache": cache, "log": log}
+
+
+def execute_book(job_file: str) -> None:
+    """The book's process: execute the job's sections on its backends into its cache
+    (``mlbook.site.execute_sections``, one kernel per core) and pickle the result, which
+    records failures rather than raising them."""
+    import json
+    import pathlib
+    import pickle
+    from mlbook import book
+    from mlbook.site import execute_sections
+    from mlbook.site.cache import ExecutionCache
+    from mlbook.site.execute import known_seconds
+    job = json.loads(pathlib.Path(job_file).read_text(encoding="utf-8"))
+    cache = ExecutionCache(job["cache"])
+    result = execute_sections([pathlib.Path(p) for p in job["sections"]], job["backends"], cache,
+                              book.default_chapters_dir(), timeout=600,
+                              log=lambda line: print(line, flush=True),
+                              seconds=known_seconds(cache, pathlib.Path(ROOT)))
+    target = pathlib.Path(job["result"])
+    partial = target.with_suffix(".partial")
+    with open(partial, "wb") as f:
+        pickle.dump(result, f)
+    partial.replace(target)                  # whole or absent, never half written
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the book's process if the session ends before it does (``-x``, Ctrl-C), with its
+    kernels, and remove its folder."""
+    import shutil
+    import signal
+    import subprocess
+    started = config.stash.get(_BOOK, None)
+    if started is None:
+        return
+    process = started["process"]
+    if process.poll() is None:
+        for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+            try:
+                os.killpg(process.pid, sig)
+                process.wait(wait)
+                break
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                continue
+    started["log"].close()
+    shutil.rmtree(started["folder"], ignore_errors=True)
+
+
+def _book_result(started: dict):
+    """The book process's result, once it has finished; an error with the end of its log if it
+    failed as a whole (a crash, not a failed section: those are in the result)."""
+    import pickle
+    started["process"].wait()
+    result = started["folder"] / "result.pickle"
+    if started["process"].returncode != 0 or not result.exists():
+        started["log"].flush()
+        tail = (started["folder"] / "log.txt").read_text(encoding="utf-8")[-4000:]
+        raise RuntimeError(f"the book's process ended with status "
+                           f"{started['process'].returncode} and no result; its log ends:\n{tail}")
+    with open(result, "rb") as f:
+        return pickle.load(f)
+
+
 @pytest.fixture(scope="session")
 def book_cache_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """This session's execution cache: fresh, so the tests always execute the sections; or the
     folder ``--book-cache`` names."""
     import pathlib
+    started = request.config.stash.get(_BOOK, None)
+    if started is not None:
+        return started["cache"]
     option = request.config.getoption("--book-cache")
     if option:
         path = pathlib.Path(option).resolve()
@@ -124,8 +244,11 @@ def book_cache_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
 @pytest.fixture(scope="session")
 def book_runs(request: pytest.FixtureRequest, book_cache_dir):
     """Every needed section executed on every selected backend, one kernel per core at a time
-    (``mlbook.site.execute_sections``); failures are recorded, not raised, so each section's
-    test reports its own."""
+    (``mlbook.site.execute_sections``), by the book's process started at collection; failures
+    are recorded, not raised, so each section's test reports its own."""
+    started = request.config.stash.get(_BOOK, None)
+    if started is not None:
+        return _book_result(started)
     from mlbook import book
     import pathlib
     from mlbook.site import execute_sections
@@ -133,6 +256,6 @@ def book_runs(request: pytest.FixtureRequest, book_cache_dir):
     from mlbook.site.execute import known_seconds
     names = [n for n in selected_backends(request.config) if backends.is_installed(n)]
     cache = ExecutionCache(book_cache_dir)
-    return execute_sections(_sections_needed(request.session), names, cache,
+    return execute_sections(_sections_needed(request.session.items), names, cache,
                             book.default_chapters_dir(), timeout=600, log=lambda line: None,
-                            seconds=known_seconds(cache, pathlib.Path(__file__).parent))
+                            seconds=known_seconds(cache, pathlib.Path(ROOT)))

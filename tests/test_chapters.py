@@ -588,8 +588,10 @@ def test_every_chosen_tolerance_is_needed_and_every_loose_one_says_why(book_runs
 
 def kernels() -> list:
     """This process's kernels: started (``ipykernel`` in the command line) or forked (a child
-    of a fork server, whose command line is its server's)."""
+    of a fork server, whose command line is its server's); not the book's, which the suite
+    executes in a process of its own (``conftest.execute_book``)."""
     import psutil
+    from conftest import BOOK_PROCESS_MARK
 
     def command(p):
         try:
@@ -599,13 +601,54 @@ def kernels() -> list:
     found = []
     for p in psutil.Process().children(recursive=True):
         try:
-            parent = p.parent()
+            parent, ancestors = p.parent(), p.parents()
         except psutil.Error:
+            continue
+        if any(BOOK_PROCESS_MARK in command(a) for a in ancestors):
             continue
         if "ipykernel" in command(p) or (parent is not None
                                          and "mlbook.forkserver" in command(parent)):
             found.append(p)
     return found
+
+
+def test_the_book_process_gives_what_executing_in_the_session_gives(tmp_path):
+    """The suite executes the book in a process of its own (``conftest.execute_book``): its
+    pickled result holds the runs ``execute_sections`` gives in this process, and a process
+    that fails as a whole is an error that shows its log."""
+    import json
+    import subprocess
+    import sys
+    import conftest
+    from mlbook.site import execute_sections
+    from mlbook.site.cache import ExecutionCache
+    section = book.default_chapters_dir() / "ch02_preliminaries" / "lookup_api.md"
+    job = tmp_path / "job.json"
+    job.write_text(json.dumps({"sections": [str(section)], "backends": ["numpy"],
+                               "cache": str(tmp_path / "cache"),
+                               "result": str(tmp_path / "result.pickle")}))
+    code = (f"import sys; sys.path.insert(0, {conftest.ROOT!r}); import conftest; "
+            f"{conftest.BOOK_PROCESS_MARK}({str(job)!r})")
+    log = open(tmp_path / "log.txt", "w")
+    started = {"process": subprocess.Popen([sys.executable, "-c", code], stdout=log,
+                                           stderr=subprocess.STDOUT),
+               "folder": tmp_path, "log": log}
+    result = conftest._book_result(started)
+    here = execute_sections([section], ["numpy"], ExecutionCache(tmp_path / "cache"),
+                            book.default_chapters_dir(), log=lambda line: None)
+    assert here.executed == 0 and not result.failures and result.executed == 1
+    key = ("ch02_preliminaries/lookup_api.md", "numpy")
+    assert result.runs[key].values == here.runs[key].values
+    assert result.runs[key].notebook == here.runs[key].notebook
+    (tmp_path / "result.pickle").unlink()
+    job.write_text(json.dumps({"sections": [str(tmp_path / "missing.md")], "backends": ["numpy"],
+                               "cache": str(tmp_path / "cache"),
+                               "result": str(tmp_path / "result.pickle")}))
+    started["process"] = subprocess.Popen([sys.executable, "-c", code], stdout=log,
+                                          stderr=subprocess.STDOUT)
+    with pytest.raises(RuntimeError, match=r"(?s)ended with status 1 and no result.*missing\.md"):
+        conftest._book_result(started)
+    log.close()
 
 
 def test_run_reports_the_failing_cell(tmp_path):
