@@ -18,7 +18,8 @@ it is.  A reader reproduces a page's numbers with::
 * MXNet's CPU worker threads and its OpenMP threads (``MXNET_CPU_WORKER_NTHREADS``,
   ``MXNET_OMP_MAX_THREADS``), and ``MXNET_ENFORCE_DETERMINISM``;
 * XLA's CPU threads (``XLA_FLAGS``), for JAX, which also compiles at optimisation level 0
-  (quicker to compile the small programs JAX's tape compiles; see :func:`environment`).
+  (quicker to compile the small programs JAX's tape compiles; see :func:`environment`; the
+  JAX backend compiles operations on large arrays at level 2, where they run much faster).
 
 Variables that only take effect when a framework starts are set in the environment of a
 kernel before it starts (:func:`environment`); when ``MLBOOK_THREADS`` is set in a running

@@ -383,3 +383,37 @@ def test_bilinear_init_upsamples_as_bilinear_interpolation(backend, s):
     assert np.all(w[0, 1] == 0) and np.isclose(w[1, 1].sum(), s * s)
     with pytest.raises(ValueError, match="square transposed-convolution weight"):
         mb.init.bilinear()((3, 3, 2, 3), 1, 1)
+
+
+# ---- large arrays: on JAX, operations on arrays from 65,536 elements compile optimised ----
+
+def test_large_arrays_compute_what_small_ones_do(backend):
+    """Pooling, a transposed convolution and log-softmax on arrays of 65,536 elements or more
+    (where the JAX backend compiles each operation at XLA's optimisation level 2 instead of 0)
+    match numpy, and their gradients on the whole batch match those computed sample by sample
+    (arrays too small for that), on and off the tape."""
+    mb.seed(0)
+    x = mb.normal(0, 1, (32, 8, 16, 16))                      # 65,536 elements
+    w = mb.normal(0, 0.2, (8, 4, 4, 4))
+    a, wa = mb.to_numpy(x), mb.to_numpy(w)
+    check(nn.functional.max_pool2d(x, 3, 2, 1), pool_ref(a, 3, 2, 1, "max"), RTOL, ATOL)
+    check(nn.functional.avg_pool2d(x, 2, 2), pool_ref(a, 2, 2, 0, "avg"), RTOL, ATOL)
+    up = conv_transpose_ref(a, wa, (2, 2), (1, 1)).astype("float32")
+    check(nn.functional.conv_transpose2d(x, w, stride=2, padding=1), up, RTOL, ATOL)
+    logits = a.reshape(256, 256).astype("float64")
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    expected = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    check(mb.log_softmax(mb.reshape(x, (256, 256)), axis=1), expected.astype("float32"),
+          RTOL, ATOL)
+
+    def loss(v, k):
+        y = nn.functional.conv_transpose2d(v, k, stride=2, padding=1)
+        return mb.sum(nn.functional.max_pool2d(y, 3, 2, 1) ** 2)
+
+    gx, gw = mb.grad(loss, argnums=(0, 1))(x, w)
+    parts = [mb.grad(loss, argnums=(0, 1))(x[i:i + 1], w) for i in range(4)]
+    check(gx[:4], np.concatenate([mb.to_numpy(p[0]) for p in parts]), RTOL, ATOL)
+    # the weight's gradient sums over the batch: the first four samples' share, by linearity
+    gw4 = mb.to_numpy(mb.grad(loss, argnums=1)(x[:4], w))
+    np.testing.assert_allclose(sum(mb.to_numpy(p[1]) for p in parts), gw4, rtol=1e-4, atol=1e-4)
+    assert mb.shape(gw) == (8, 4, 4, 4)
