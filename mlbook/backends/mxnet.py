@@ -118,7 +118,13 @@ def pad(x: mnp.ndarray, pad_width: tuple[tuple[int, int], ...], value: float) ->
 
 
 # ----------------------------------------------------------------------------- elementwise
-exp, log, log1p, sqrt, abs, sign = mnp.exp, mnp.log, mnp.log1p, mnp.sqrt, mnp.abs, mnp.sign
+exp, log, log1p, sqrt, abs = mnp.exp, mnp.log, mnp.log1p, mnp.sqrt, mnp.abs
+
+
+def sign(x: mnp.ndarray) -> mnp.ndarray:
+    """numpy's sign: NaN stays NaN (MXNet's gives 0)."""
+    out = mnp.sign(x)
+    return mnp.where(mnp.isnan(x), x, out) if np.issubdtype(x.dtype, np.floating) else out
 sin, cos, tanh, floor, round = mnp.sin, mnp.cos, mnp.tanh, mnp.floor, mnp.round
 sigmoid, relu = npx.sigmoid, npx.relu
 maximum, minimum, power, where = mnp.maximum, mnp.minimum, mnp.power, mnp.where

@@ -198,10 +198,15 @@ def all(x: tf.Tensor, axis: tuple[int, ...] | None, keepdims: bool) -> tf.Tensor
 
 def _arg(fn: Callable[..., tf.Tensor], x: tf.Tensor, axis: int | None,
          keepdims: bool) -> tf.Tensor:
+    flat = tf.reshape(x, [-1]) if axis is None else x
+    along = 0 if axis is None else axis
+    out = fn(flat, axis=along, output_type=tf.int64)
+    if flat.dtype.is_floating:       # numpy's answer with a NaN: the first NaN (TF skips NaN)
+        nan = tf.math.is_nan(flat)
+        out = tf.where(tf.reduce_any(nan, axis=along),
+                       tf.argmax(tf.cast(nan, tf.int32), axis=along, output_type=tf.int64), out)
     if axis is None:
-        out = fn(tf.reshape(x, [-1]), axis=0, output_type=tf.int64)
         return tf.reshape(out, (1,) * x.shape.rank) if keepdims else out
-    out = fn(x, axis=axis, output_type=tf.int64)
     return tf.expand_dims(out, axis) if keepdims else out
 
 

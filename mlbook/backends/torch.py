@@ -125,7 +125,13 @@ def pad(x: torch.Tensor, pad_width: tuple[tuple[int, int], ...], value: float) -
 
 
 # ----------------------------------------------------------------------------- elementwise
-exp, log, log1p, sqrt, abs, sign = torch.exp, torch.log, torch.log1p, torch.sqrt, torch.abs, torch.sign
+exp, log, log1p, sqrt, abs = torch.exp, torch.log, torch.log1p, torch.sqrt, torch.abs
+
+
+def sign(x: torch.Tensor) -> torch.Tensor:
+    """numpy's sign: NaN stays NaN (``torch.sign`` gives 0)."""
+    out = torch.sign(x)
+    return torch.where(torch.isnan(x), x, out) if x.is_floating_point() else out
 sin, cos, tanh, sigmoid, relu = torch.sin, torch.cos, torch.tanh, torch.sigmoid, torch.relu
 floor, round, maximum, minimum, power = torch.floor, torch.round, torch.maximum, torch.minimum, torch.pow
 

@@ -158,7 +158,12 @@ def norm(x: Tensor, ord: Any = None, axis: Any = None, keepdims: bool = False) -
     x = as_float(b, x)
     axes = common.norm_axes(axis, len(b.shape(x)), "norm")
     if ord in (None, 2, "fro"):
-        return b.sqrt(b.sum(x * x, axis=axes, keepdims=bool(keepdims)))
+        out = b.sqrt(b.sum(x * x, axis=axes, keepdims=bool(keepdims)))
+        if getattr(b, "SUM_OF_INF_IS_NAN", False):    # MXNet's compensated sum: inf + 1 is NaN
+            top = b.stop_gradient(b.max(b.abs(x), axis=axes, keepdims=bool(keepdims)))
+            out = b.where(b.equal(top, b.full(b.shape(top), float("inf"), b.dtype_name(top))),
+                          top, out)
+        return out
     if ord == 1:
         return b.sum(b.abs(x), axis=axes, keepdims=bool(keepdims))
     if ord == _math.inf:

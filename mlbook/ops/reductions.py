@@ -13,8 +13,38 @@ from .elementwise import sqrt
 def _reduction(op: str, x: Tensor, axis: Any, keepdims: bool, floating: bool = False) -> Tensor:
     b = backend()
     x = as_float(b, x) if floating else b.coerce(x)
-    return getattr(b, op)(x, axis=common.norm_axes(axis, len(b.shape(x)), op),
-                          keepdims=bool(keepdims))
+    shape = tuple(b.shape(x))
+    axes = common.norm_axes(axis, len(shape), op)
+    if _math.prod(shape):
+        return getattr(b, op)(x, axis=axes, keepdims=bool(keepdims))
+    return _of_empty(op, x, shape, axes, axis, bool(keepdims))
+
+
+#: A reduction over an empty axis, as in numpy: the operation's identity (NaN for a mean)
+_OF_NOTHING = {"sum": 0, "prod": 1, "mean": float("nan"), "any": False, "all": True,
+               "logsumexp": float("-inf")}
+
+
+def _of_empty(op: str, x: Tensor, shape: tuple[int, ...], axes: tuple[int, ...] | None,
+              axis: Any, keepdims: bool) -> Tensor:
+    """A reduction of a tensor without elements, as numpy computes it, on every backend
+    (MXNet's prod and mean of nothing are 0, its sum to an empty result fails; TensorFlow's max
+    of nothing is -inf): the identity over an empty axis; for max and min, which have none, a
+    ValueError.  The backend is not called."""
+    reduced = tuple(range(len(shape))) if axes is None else axes
+    out_shape = tuple(1 if i in reduced else n for i, n in enumerate(shape)
+                      if keepdims or i not in reduced)
+    if op in ("max", "min") and not _math.prod(shape[a] for a in reduced):
+        raise ValueError(f"{op} over an empty axis (a tensor of shape {shape}, axis={axis}) has "
+                         f"no value, as in numpy; reduce a tensor with at least one element "
+                         f"there")
+    b = backend()
+    dtype = b.dtype_name(x)
+    if op in ("any", "all"):
+        dtype = "bool"
+    elif dtype == "bool":                    # booleans are counted as integers
+        dtype = "int64"
+    return b.full(out_shape, _OF_NOTHING.get(op, 0), dtype)
 
 
 def sum(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -57,6 +87,9 @@ def max(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     >>> mb.show(mb.max(x, axis=-1, keepdims=True))
     tensor([[5],
             [7]], shape=(2, 1), dtype=int64)
+    >>> mb.max(mb.zeros((0, 3)), axis=0)        # nothing to take the largest of
+    Traceback (most recent call last):
+    ValueError: max over an empty axis (a tensor of shape (0, 3), axis=0) has no value, as in numpy; reduce a tensor with at least one element there
     """
     return _reduction("max", x, axis, keepdims)
 
@@ -81,6 +114,8 @@ def prod(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     tensor(24, shape=(), dtype=int64)
     >>> mb.show(mb.prod(x, axis=1))
     tensor([ 2, 12], shape=(2,), dtype=int64)
+    >>> mb.show(mb.prod(mb.zeros((0, 2)), axis=0))   # the empty product is 1, as in numpy
+    tensor([1., 1.], shape=(2,), dtype=float32)
     """
     return _reduction("prod", x, axis, keepdims)
 
@@ -208,7 +243,10 @@ def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     """
     b = backend()
     x = as_float(b, x)
-    axes = common.norm_axes(axis, len(b.shape(x)), "logsumexp")
+    shape = tuple(b.shape(x))
+    axes = common.norm_axes(axis, len(shape), "logsumexp")
+    if not _math.prod(shape):                         # log(0): -inf, as numpy's logaddexp
+        return _of_empty("logsumexp", x, shape, axes, axis, bool(keepdims))
     native = getattr(b, "logsumexp", None)
     if native is not None:
         return native(x, axes, bool(keepdims))
