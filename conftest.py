@@ -144,8 +144,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     import sys
     import tempfile
     config = session.config
-    if config.option.collectonly or not any(_needs_book(item) for item in session.items):
-        return
+    if (config.option.collectonly or session.testsfailed or hasattr(config, "workerinput")
+            or not any(_needs_book(item) for item in session.items)):
+        return        # nothing to run, a collection error, or a pytest-xdist worker (in-session)
     folder = pathlib.Path(tempfile.mkdtemp(prefix="mlbook-book-"))
     option = config.getoption("--book-cache")
     cache = pathlib.Path(option).resolve() if option else folder / "cache"
@@ -160,7 +161,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         [sys.executable, "-c", f"import sys; sys.path.insert(0, {ROOT!r}); import conftest; "
                                f"{BOOK_PROCESS_MARK}({str(job)!r})"],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT,
-        start_new_session=True)              # its kernels and servers: one process group
+        start_new_session=True)            # Ctrl-C in the terminal reaches pytest, which stops it
     config.stash[_BOOK] = {"process": process, "folder": folder, "cache": cache, "log": log}
 
 
@@ -175,6 +176,7 @@ def execute_book(job_file: str) -> None:
     from mlbook.site import execute_sections
     from mlbook.site.cache import ExecutionCache
     from mlbook.site.execute import known_seconds
+    _end_with_the_parent()
     job = json.loads(pathlib.Path(job_file).read_text(encoding="utf-8"))
     cache = ExecutionCache(job["cache"])
     result = execute_sections([pathlib.Path(p) for p in job["sections"]], job["backends"], cache,
@@ -188,24 +190,49 @@ def execute_book(job_file: str) -> None:
     partial.replace(target)                  # whole or absent, never half written
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """Stop the book's process if the session ends before it does (``-x``, Ctrl-C), with its
-    kernels, and remove its folder."""
-    import shutil
+def _end_with_the_parent() -> None:
+    """In the book's process: end when the test process ends, however it ends (killed by a CI
+    timeout, say, when ``pytest_unconfigure`` never runs), with SIGTERM from the kernel
+    (``PR_SET_PDEATHSIG``); its fork servers and kernels follow their parents the same way."""
+    import ctypes
     import signal
-    import subprocess
+    import sys
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return                                                     # not Linux
+    if os.getppid() != parent:                   # the parent died before the signal was set
+        sys.exit(1)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the book's process if the session ends before it does (``-x``, Ctrl-C), with the
+    servers and kernels it started, and remove its folder."""
+    import shutil
+    import psutil
     started = config.stash.get(_BOOK, None)
     if started is None:
         return
     process = started["process"]
     if process.poll() is None:
-        for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+        try:
+            book = psutil.Process(process.pid)
+            family = [book] + book.children(recursive=True)
+        except psutil.NoSuchProcess:
+            family = []
+        for member in family:
             try:
-                os.killpg(process.pid, sig)
-                process.wait(wait)
-                break
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                continue
+                member.terminate()
+            except psutil.NoSuchProcess:
+                pass
+        _, alive = psutil.wait_procs(family, timeout=10)
+        for member in alive:
+            try:
+                member.kill()
+            except psutil.NoSuchProcess:
+                pass
+        process.wait()
     started["log"].close()
     shutil.rmtree(started["folder"], ignore_errors=True)
 
@@ -218,7 +245,8 @@ def _book_result(started: dict):
     result = started["folder"] / "result.pickle"
     if started["process"].returncode != 0 or not result.exists():
         started["log"].flush()
-        tail = (started["folder"] / "log.txt").read_text(encoding="utf-8")[-4000:]
+        tail = (started["folder"] / "log.txt").read_text(encoding="utf-8",
+                                                         errors="replace")[-4000:]
         raise RuntimeError(f"the book's process ended with status "
                            f"{started['process'].returncode} and no result; its log ends:\n{tail}")
     with open(result, "rb") as f:

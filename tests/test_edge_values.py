@@ -155,3 +155,17 @@ def test_nan_positions_along_an_axis(backend):
         np.testing.assert_array_equal(mb.to_numpy(op(mb.array(a), axis=1)), ref(a, axis=1))
         np.testing.assert_array_equal(mb.to_numpy(op(mb.array(a.T), axis=0)), ref(a.T, axis=0))
     np.testing.assert_array_equal(mb.to_numpy(mb.sign(mb.array(a))), np.sign(a))
+
+
+def test_empty_reductions_keep_numpys_dtypes(backend):
+    """sum and prod of nothing count booleans and integers in int64, as numpy; max over a
+    non-empty axis of an empty tensor keeps the dtype; the norm of nothing is 0."""
+    for dtype in ("bool", "int32", "int64", "float64"):
+        a = np.zeros((0, 2), dtype)
+        for op, ref in ((mb.sum, np.sum), (mb.prod, np.prod)):
+            got = mb.to_numpy(op(mb.array(a), axis=0))
+            want = ref(a, axis=0)
+            assert (got.dtype, got.tolist()) == (want.dtype, want.tolist()), (dtype, op)
+    got = mb.to_numpy(mb.max(mb.array(np.zeros((0, 2), bool)), axis=1))
+    assert (got.dtype, got.shape) == (np.dtype(bool), (0,))
+    assert mb.item(mb.norm(mb.zeros((0,)))) == 0.0

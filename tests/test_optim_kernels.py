@@ -191,6 +191,33 @@ def test_compiled_training_step_equals_eager(backend):
     assert results[True][0][-1] < results[True][0][0] - 0.1         # it trained
 
 
+def test_compiled_steps_on_large_arrays_train_as_eager_ones(backend):
+    """Activations and weights of 65,536 elements or more (which the JAX backend compiles
+    optimised when they are not part of a traced program): the eager step, the optimiser's
+    compiled update and, where the backend compiles, ``Trainer(compile=True)`` train the same
+    network to the same losses, also after large operations ran eagerly first."""
+    rng = np.random.default_rng(0)
+    X = mb.array(rng.normal(size=(16, 1, 32, 32)).astype(np.float32))   # conv: 131,072
+    y = mb.array(np.arange(16) % 10)
+
+    def net():
+        return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Flatten(), nn.Linear(2048, 40))                # 81,920
+
+    def curve(compile):
+        mb.seed(0)
+        model = net()
+        trainer = train.Trainer(model, losses.cross_entropy, optim.Adam(model, lr=0.01),
+                                compile=compile)
+        return [float(mb.item(trainer.step(X, y)[0])) for _ in range(5)]
+
+    eager = curve(False)
+    assert eager[-1] < eager[0] - 0.5                                   # it trained
+    if ops.parameters.can_compile():
+        np.testing.assert_allclose(curve(True), eager, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(curve(False), eager, rtol=0, atol=0)    # repeatable
+
+
 def test_compiled_step_refuses_what_it_cannot_compile(backend):
     if not ops.parameters.can_compile():
         with pytest.raises(ValueError, match="does not compile a training step"):

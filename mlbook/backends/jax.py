@@ -147,16 +147,23 @@ _DYNAMIC = object()                 # marks a leaf passed to the compiled functi
 # run 3-25x faster optimised (a max-pool VJP on 16x64x32x32: 178 -> 44 ms; FCN's transposed
 # convolution: 913 -> 34 ms), so an operation with an array of at least ``_LARGE`` elements
 # is compiled at XLA's default level 2.  The choice depends on shapes only, so every run of a
-# section compiles the same programs.
+# section compiles the same programs.  Inside a trace (``Trainer(compile=True)``, a compiled
+# optimiser update) an operation is part of the enclosing program, compiled with that
+# program's options: JAX accepts compiler options on the outermost ``jit`` only.
 _LARGE = 1 << 16
 _OPTIMISED = {"xla_backend_optimization_level": 2}
 
 
 def _is_large(values: Sequence[Any]) -> bool:
+    """Whether an operation on ``values`` is compiled optimised: an array is large, and none
+    is a tracer (the operation is not part of a program being traced)."""
+    large = False
     for v in values:
+        if isinstance(v, jax.core.Tracer):
+            return False
         if getattr(v, "size", 0) >= _LARGE:
-            return True
-    return False
+            large = True
+    return large
 
 
 class _Node:
@@ -413,23 +420,26 @@ def _lifted(fn: Callable[..., Any], record: Callable[..., Any] | None = None,
 
 
 def _large_in(args: Sequence[Any]) -> bool:
+    values: list[Any] = []
     for a in args:
         if type(a) in (list, tuple):
-            if _is_large([_value(b) for b in a]):
-                return True
-        elif getattr(_value(a), "size", 0) >= _LARGE:
-            return True
-    return False
+            values.extend(_value(b) for b in a)
+        else:
+            values.append(_value(a))
+    return _is_large(values)
 
 
 _OPTIMISED_FORWARD: dict[Any, Any] = {}
-_EAGER = object()                   # marks an operation that cannot be compiled (it reads values)
+#: (operation, arguments' shapes and dtypes) that cannot be traced: run as written
+_UNTRACEABLE: set[Any] = set()
+#: what JAX raises when a traced function needs concrete values
+_NEEDS_VALUES = (jax.errors.JAXTypeError, jax.errors.NonConcreteBooleanIndexError)
 
 
 def _optimised(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """``fn(*args, **kwargs)`` on a large array, outside a tape: compiled at XLA's level 2 (see
     ``_LARGE``), as the same operation is on the tape.  An operation that needs concrete
-    values (it cannot be traced) runs as written."""
+    values for arguments of these shapes (a boolean mask, ``int(x)``) runs as written."""
     leaves, tree = _flatten(args, kwargs)
     dynamic, statics, values = [], [], []
     for i, leaf in enumerate(leaves):
@@ -447,18 +457,18 @@ def _optimised(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, 
         forward = _OPTIMISED_FORWARD.get(key)
     except TypeError:                                  # an unhashable static
         return fn(*args, **kwargs)
-    if forward is _EAGER:
+    avals = (key, tuple((getattr(v, "shape", ()), str(getattr(v, "dtype", type(v))))
+                        for v in values))
+    if avals in _UNTRACEABLE:
         return fn(*args, **kwargs)
     if forward is None:
-        forward = _compiled(fn, tree, tuple(statics), tuple(dynamic), (), True)[0]
-        try:
-            out = forward(*values)
-        except Exception:          # reads values, say: not traceable (the eager call shows an
-            _OPTIMISED_FORWARD[key] = _EAGER           # error of the arguments themselves)
-            return fn(*args, **kwargs)
-        _OPTIMISED_FORWARD[key] = forward
-        return out
-    return forward(*values)
+        forward = _OPTIMISED_FORWARD[key] = _compiled(fn, tree, tuple(statics),
+                                                      tuple(dynamic), (), True)[0]
+    try:
+        return forward(*values)
+    except _NEEDS_VALUES:
+        _UNTRACEABLE.add(avals)
+        return fn(*args, **kwargs)
 
 
 _index = _lifted(_getitem)
@@ -494,7 +504,7 @@ _add_large = jax.jit(jnp.add, compiler_options=_OPTIMISED)
 
 
 def _add(a: Any, b: Any) -> Any:
-    return _add_large(a, b) if a.size >= _LARGE else _add_small(a, b)
+    return _add_large(a, b) if _is_large((a, b)) else _add_small(a, b)
 
 
 def _toposort(end: _Node) -> list[_Node]:

@@ -159,7 +159,8 @@ def norm(x: Tensor, ord: Any = None, axis: Any = None, keepdims: bool = False) -
     axes = common.norm_axes(axis, len(b.shape(x)), "norm")
     if ord in (None, 2, "fro"):
         out = b.sqrt(b.sum(x * x, axis=axes, keepdims=bool(keepdims)))
-        if getattr(b, "SUM_OF_INF_IS_NAN", False):    # MXNet's compensated sum: inf + 1 is NaN
+        if getattr(b, "SUM_OF_INF_IS_NAN", False) and _math.prod(b.shape(x)):
+            # MXNet's compensated sum: inf + 1 is NaN; the largest |x| puts the inf back
             top = b.stop_gradient(b.max(b.abs(x), axis=axes, keepdims=bool(keepdims)))
             out = b.where(b.equal(top, b.full(b.shape(top), float("inf"), b.dtype_name(top))),
                           top, out)

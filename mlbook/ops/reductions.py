@@ -15,7 +15,7 @@ def _reduction(op: str, x: Tensor, axis: Any, keepdims: bool, floating: bool = F
     x = as_float(b, x) if floating else b.coerce(x)
     shape = tuple(b.shape(x))
     axes = common.norm_axes(axis, len(shape), op)
-    if _math.prod(shape):
+    if None in shape or _math.prod(shape):           # (None: a traced graph's unknown size)
         return getattr(b, op)(x, axis=axes, keepdims=bool(keepdims))
     return _of_empty(op, x, shape, axes, axis, bool(keepdims))
 
@@ -42,9 +42,10 @@ def _of_empty(op: str, x: Tensor, shape: tuple[int, ...], axes: tuple[int, ...] 
     dtype = b.dtype_name(x)
     if op in ("any", "all"):
         dtype = "bool"
-    elif dtype == "bool":                    # booleans are counted as integers
-        dtype = "int64"
-    return b.full(out_shape, _OF_NOTHING.get(op, 0), dtype)
+    elif op in ("sum", "prod") and (dtype == "bool" or dtype.startswith(("int", "uint"))):
+        dtype = "int64"                      # numpy's accumulator for booleans and integers
+    fill = _OF_NOTHING.get(op, 0)           # (max, min: an empty result, any value)
+    return b.full(out_shape, bool(fill) if dtype == "bool" else fill, dtype)
 
 
 def sum(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -245,7 +246,7 @@ def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     x = as_float(b, x)
     shape = tuple(b.shape(x))
     axes = common.norm_axes(axis, len(shape), "logsumexp")
-    if not _math.prod(shape):                         # log(0): -inf, as numpy's logaddexp
+    if None not in shape and not _math.prod(shape):   # log(0): -inf, as numpy's logaddexp
         return _of_empty("logsumexp", x, shape, axes, axis, bool(keepdims))
     native = getattr(b, "logsumexp", None)
     if native is not None:
