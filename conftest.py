@@ -155,7 +155,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     job.write_text(json.dumps({
         "sections": [str(p) for p in _sections_needed(session.items)],
         "backends": [n for n in selected_backends(config) if backends.is_installed(n)],
-        "cache": str(cache), "result": str(folder / "result.pickle")}), encoding="utf-8")
+        "cache": str(cache), "result": str(folder / "result.pickle"),
+        "parent": os.getpid()}), encoding="utf-8")
     log = open(folder / "log.txt", "w", encoding="utf-8")
     process = subprocess.Popen(
         [sys.executable, "-c", f"import sys; sys.path.insert(0, {ROOT!r}); import conftest; "
@@ -176,8 +177,8 @@ def execute_book(job_file: str) -> None:
     from mlbook.site import execute_sections
     from mlbook.site.cache import ExecutionCache
     from mlbook.site.execute import known_seconds
-    _end_with_the_parent()
     job = json.loads(pathlib.Path(job_file).read_text(encoding="utf-8"))
+    _end_with_the_parent(job.get("parent"))
     cache = ExecutionCache(job["cache"])
     result = execute_sections([pathlib.Path(p) for p in job["sections"]], job["backends"], cache,
                               book.default_chapters_dir(), timeout=600,
@@ -190,14 +191,15 @@ def execute_book(job_file: str) -> None:
     partial.replace(target)                  # whole or absent, never half written
 
 
-def _end_with_the_parent() -> None:
-    """In the book's process: end when the test process ends, however it ends (killed by a CI
-    timeout, say, when ``pytest_unconfigure`` never runs), with SIGTERM from the kernel
-    (``PR_SET_PDEATHSIG``); its fork servers and kernels follow their parents the same way."""
+def _end_with_the_parent(parent: int | None) -> None:
+    """In the book's process: end when the test process (pid ``parent``) ends, however it ends
+    (killed by a CI timeout, say, when ``pytest_unconfigure`` never runs), with SIGTERM from the
+    kernel (``PR_SET_PDEATHSIG``).  Its fork servers end when their socket to it closes, and
+    their kernels when their server ends (``mlbook.forkserver``)."""
     import ctypes
     import signal
     import sys
-    parent = os.getppid()
+    parent = os.getppid() if parent is None else parent
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # 1: PR_SET_PDEATHSIG
     except (OSError, AttributeError):
