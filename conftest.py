@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import pathlib
 
 import pytest
 
@@ -139,9 +140,6 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start executing the sections the selected tests need, in a process of its own."""
     import json
-    import pathlib
-    import subprocess
-    import sys
     import tempfile
     config = session.config
     if (config.option.collectonly or session.testsfailed or hasattr(config, "workerinput")
@@ -157,13 +155,21 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         "backends": [n for n in selected_backends(config) if backends.is_installed(n)],
         "cache": str(cache), "result": str(folder / "result.pickle"),
         "parent": os.getpid()}), encoding="utf-8")
+    config.stash[_BOOK] = dict(start_book(job, folder), cache=cache)
+
+
+def start_book(job: pathlib.Path, folder: pathlib.Path) -> dict:
+    """Start the book's process on ``job`` (a JSON file: sections, backends, cache, result),
+    logging to ``folder / "log.txt"``; what ``_book_result`` and ``pytest_unconfigure`` need."""
+    import subprocess
+    import sys
     log = open(folder / "log.txt", "w", encoding="utf-8")
     process = subprocess.Popen(
         [sys.executable, "-c", f"import sys; sys.path.insert(0, {ROOT!r}); import conftest; "
                                f"{BOOK_PROCESS_MARK}({str(job)!r})"],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT,
         start_new_session=True)            # Ctrl-C in the terminal reaches pytest, which stops it
-    config.stash[_BOOK] = {"process": process, "folder": folder, "cache": cache, "log": log}
+    return {"process": process, "folder": folder, "log": log}
 
 
 def execute_book(job_file: str) -> None:
@@ -171,7 +177,6 @@ def execute_book(job_file: str) -> None:
     (``mlbook.site.execute_sections``, one kernel per core) and pickle the result, which
     records failures rather than raising them."""
     import json
-    import pathlib
     import pickle
     from mlbook import book
     from mlbook.site import execute_sections
@@ -259,7 +264,6 @@ def _book_result(started: dict):
 def book_cache_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """This session's execution cache: fresh, so the tests always execute the sections; or the
     folder ``--book-cache`` names."""
-    import pathlib
     started = request.config.stash.get(_BOOK, None)
     if started is not None:
         return started["cache"]
@@ -280,7 +284,6 @@ def book_runs(request: pytest.FixtureRequest, book_cache_dir):
     if started is not None:
         return _book_result(started)
     from mlbook import book
-    import pathlib
     from mlbook.site import execute_sections
     from mlbook.site.cache import ExecutionCache
     from mlbook.site.execute import known_seconds

@@ -617,8 +617,6 @@ def test_the_book_process_gives_what_executing_in_the_session_gives(tmp_path):
     pickled result holds the runs ``execute_sections`` gives in this process, and a process
     that fails as a whole is an error that shows its log."""
     import json
-    import subprocess
-    import sys
     import conftest
     from mlbook.site import execute_sections
     from mlbook.site.cache import ExecutionCache
@@ -627,13 +625,7 @@ def test_the_book_process_gives_what_executing_in_the_session_gives(tmp_path):
     job.write_text(json.dumps({"sections": [str(section)], "backends": ["numpy"],
                                "cache": str(tmp_path / "cache"),
                                "result": str(tmp_path / "result.pickle")}))
-    code = (f"import sys; sys.path.insert(0, {conftest.ROOT!r}); import conftest; "
-            f"{conftest.BOOK_PROCESS_MARK}({str(job)!r})")
-    log = open(tmp_path / "log.txt", "w")
-    started = {"process": subprocess.Popen([sys.executable, "-c", code], stdout=log,
-                                           stderr=subprocess.STDOUT),
-               "folder": tmp_path, "log": log}
-    result = conftest._book_result(started)
+    result = conftest._book_result(conftest.start_book(job, tmp_path))
     here = execute_sections([section], ["numpy"], ExecutionCache(tmp_path / "cache"),
                             book.default_chapters_dir(), log=lambda line: None)
     assert here.executed == 0 and not result.failures and result.executed == 1
@@ -644,11 +636,10 @@ def test_the_book_process_gives_what_executing_in_the_session_gives(tmp_path):
     job.write_text(json.dumps({"sections": [str(tmp_path / "missing.md")], "backends": ["numpy"],
                                "cache": str(tmp_path / "cache"),
                                "result": str(tmp_path / "result.pickle")}))
-    started["process"] = subprocess.Popen([sys.executable, "-c", code], stdout=log,
-                                          stderr=subprocess.STDOUT)
+    started = conftest.start_book(job, tmp_path)
     with pytest.raises(RuntimeError, match=r"(?s)ended with status 1 and no result.*missing\.md"):
         conftest._book_result(started)
-    log.close()
+    started["log"].close()
 
 
 def test_run_reports_the_failing_cell(tmp_path):
